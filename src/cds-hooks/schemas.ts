@@ -1,0 +1,149 @@
+/**
+ * CDS Hooks 2.0 wire format as zod schemas; the inferred types are the protocol's TypeScript types.
+ * Requests are parsed leniently (unknown fields pass through: real clients send more than the spec);
+ * responses are checked strictly in tests, including the rule that empty optional fields are omitted.
+ */
+import { z } from 'zod';
+
+const fhirResource = z.looseObject({ resourceType: z.string().min(1) });
+
+export const fhirAuthorizationSchema = z.looseObject({
+  access_token: z.string().min(1),
+  token_type: z
+    .string()
+    .refine((t) => t.toLowerCase() === 'bearer', { message: 'token_type must be Bearer' }),
+  expires_in: z.number().optional(),
+  scope: z.string().optional(),
+  subject: z.string().optional(),
+  patient: z.string().optional(),
+});
+
+/** A FHIR resource id: [A-Za-z0-9\-\.]{1,64}. Rejecting others keeps ids safe to put into query URLs. */
+const fhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, { message: 'must be a FHIR id' });
+
+/** "Practitioner/123", "PractitionerRole/abc", "Patient/1", "RelatedPerson/x". */
+const userReference = z
+  .string()
+  .regex(/^(Practitioner|PractitionerRole|Patient|RelatedPerson)\/[A-Za-z0-9\-.]{1,64}$/, {
+    message: 'must be a reference such as Practitioner/123',
+  });
+
+const baseContext = z.looseObject({
+  userId: userReference,
+  patientId: fhirId,
+  encounterId: fhirId.optional(),
+});
+
+export const patientViewContextSchema = baseContext;
+
+/**
+ * The sandbox sends draftOrders without Bundle.type, and its draft MedicationRequest may lack intent:
+ * only the shape we read is required.
+ */
+export const draftOrdersSchema = z.looseObject({
+  resourceType: z.literal('Bundle'),
+  entry: z.array(z.looseObject({ resource: fhirResource.optional() })).default([]),
+});
+
+export const orderSignContextSchema = baseContext.extend({ draftOrders: draftOrdersSchema });
+
+export const hookRequestSchema = z
+  .looseObject({
+    hook: z.string().min(1),
+    hookInstance: z.string().min(1),
+    fhirServer: z.url({ protocol: /^https?$/ }).optional(),
+    fhirAuthorization: fhirAuthorizationSchema.optional(),
+    context: z.looseObject({}),
+    prefetch: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((r) => r.fhirAuthorization === undefined || r.fhirServer !== undefined, {
+    message: 'fhirServer is required when fhirAuthorization is present',
+    path: ['fhirServer'],
+  });
+
+export type HookRequest = z.infer<typeof hookRequestSchema>;
+export type PatientViewContext = z.infer<typeof patientViewContextSchema>;
+export type OrderSignContext = z.infer<typeof orderSignContextSchema>;
+
+/** Strings and arrays in a response must not be empty: the spec omits optional fields with no value. */
+const text = z.string().min(1);
+
+export const codingSchema = z.strictObject({
+  system: text.optional(),
+  code: text,
+  display: text.optional(),
+});
+
+export const actionSchema = z
+  .strictObject({
+    type: z.enum(['create', 'update', 'delete']),
+    description: text,
+    resource: fhirResource.optional(),
+    resourceId: z.array(text).min(1).optional(),
+  })
+  .refine((a) => (a.type === 'delete' ? a.resourceId !== undefined : a.resource !== undefined), {
+    message: 'create/update need resource; delete needs resourceId',
+  });
+
+export const suggestionSchema = z.strictObject({
+  label: text,
+  uuid: z.uuid(),
+  isRecommended: z.boolean().optional(),
+  actions: z.array(actionSchema).min(1).optional(),
+});
+
+export const linkSchema = z
+  .strictObject({
+    label: text,
+    url: z.url(),
+    type: z.enum(['absolute', 'smart']),
+    appContext: text.optional(),
+  })
+  .refine((l) => l.type === 'smart' || l.appContext === undefined, {
+    message: 'appContext is for smart links',
+  });
+
+export const cardSchema = z
+  .strictObject({
+    uuid: z.uuid(),
+    summary: text.max(139),
+    detail: text.optional(),
+    indicator: z.enum(['info', 'warning', 'critical']),
+    source: z.strictObject({
+      label: text,
+      url: z.url().optional(),
+      icon: z.url().optional(),
+      topic: codingSchema.optional(),
+    }),
+    suggestions: z.array(suggestionSchema).min(1).optional(),
+    selectionBehavior: z.enum(['at-most-one', 'any']).optional(),
+    overrideReasons: z
+      .array(codingSchema.required({ display: true }))
+      .min(1)
+      .optional(),
+    links: z.array(linkSchema).min(1).optional(),
+    extension: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((c) => (c.suggestions === undefined) === (c.selectionBehavior === undefined), {
+    message: 'selectionBehavior is required exactly when there are suggestions',
+  });
+
+export type Card = z.infer<typeof cardSchema>;
+export type Suggestion = z.infer<typeof suggestionSchema>;
+export type Coding = z.infer<typeof codingSchema>;
+export type Link = z.infer<typeof linkSchema>;
+
+export const hookResponseSchema = z.strictObject({ cards: z.array(cardSchema) });
+
+export const serviceDefinitionSchema = z.strictObject({
+  hook: text,
+  id: z.string().regex(/^[a-z0-9-]+$/),
+  title: text.optional(),
+  description: text,
+  prefetch: z.record(z.string(), text).optional(),
+  usageRequirements: text.optional(),
+});
+
+export type ServiceDefinition = z.infer<typeof serviceDefinitionSchema>;
+
+export const discoveryResponseSchema = z.strictObject({ services: z.array(serviceDefinitionSchema) });

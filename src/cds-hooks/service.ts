@@ -1,0 +1,29 @@
+/**
+ * What a CDS service is, to the protocol layer: a discovery definition with its prefetch templates,
+ * a context schema, and a handler from resolved data to cards. The protocol layer does the rest.
+ */
+import type { Resource } from 'fhir/r4';
+import type { z } from 'zod';
+import type { Locale } from '../config.ts';
+import type { PrefetchTemplates } from './prefetch.ts';
+import type { Card, ServiceDefinition } from './schemas.ts';
+
+export interface HookInput<Context> {
+  context: Context;
+  /** Resources per prefetch key, from the request or the FHIR server. */
+  data: Record<string, Resource[]>;
+  /** Optional prefetch keys that could not be obtained. */
+  unavailable: string[];
+  locale: Locale;
+  now: Date;
+  /** Public base URL of this service, for links in cards. */
+  baseUrl: string;
+}
+
+export interface CdsService<Context = unknown> {
+  definition: ServiceDefinition & { prefetch: PrefetchTemplates };
+  /** Prefetch keys without which the service cannot answer (412 when they cannot be had). */
+  requiredPrefetch: readonly string[];
+  contextSchema: z.ZodType<Context>;
+  handle(input: HookInput<Context>): Card[];
+}

@@ -1,0 +1,98 @@
+/**
+ * The express app (no listen): security headers, CORS for browser clients, JSON body with a size
+ * limit, request logs without PHI, discovery, the hook services, the model descriptions, errors.
+ */
+import express, { type RequestHandler } from 'express';
+import type { CdsService } from '../cds-hooks/service.ts';
+import type { Models } from '../clinical/model-files.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../observability/logger.ts';
+import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { NotFound } from './errors.ts';
+import { type HookRouteOptions, hookRoute } from './hook-route.ts';
+
+export interface AppDependencies {
+  config: Config;
+  logger: Logger;
+  services: Array<CdsService<never>>;
+  models: Models;
+  now?: () => Date;
+  fhirReader?: HookRouteOptions['fhirReader'];
+}
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+  });
+  next();
+};
+
+/** Browser clients (the CDS Hooks sandbox) call us cross-origin; preflights carry no credentials. */
+const cors: RequestHandler = (req, res, next) => {
+  res.set({
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept-Language',
+    'Access-Control-Max-Age': '600',
+  });
+  if (req.method === 'OPTIONS') {
+    res.status(204).end();
+    return;
+  }
+  next();
+};
+
+function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      logger.info(
+        {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+export function createApp(deps: AppDependencies): express.Express {
+  const { config, logger } = deps;
+  const services = new Map(deps.services.map((s) => [s.definition.id, s]));
+  const models = new Map(Object.values(deps.models).map((m) => [m.id, m]));
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(securityHeaders, cors, requestLog(logger));
+  app.use(express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/cds-services', (_req, res) => {
+    res.json({ services: deps.services.map((s) => s.definition) });
+  });
+  app.post(
+    '/cds-services/:id',
+    hookRoute({ config, logger, services, now: deps.now ?? (() => new Date()), fhirReader: deps.fhirReader }),
+  );
+  app.get('/models', (_req, res) => {
+    res.json({ models: [...models.values()].map((m) => ({ id: m.id, title: m.title, version: m.version })) });
+  });
+  app.get('/models/:id', (req, res) => {
+    const model = models.get(req.params.id);
+    if (!model) throw new NotFound(`No model with id '${req.params.id}'.`);
+    res.json(model);
+  });
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,54 @@
+/**
+ * Typed errors of the HTTP edge, each mapped to one status code by the error handler. Their messages
+ * reach the client in an OperationOutcome, so they name the problem and never carry patient data.
+ */
+import type { OperationOutcome } from 'fhir/r4';
+
+type IssueCode = NonNullable<OperationOutcome['issue'][number]['code']>;
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly issueCode: IssueCode;
+  readonly expression: string[] | undefined;
+  constructor(status: number, issueCode: IssueCode, message: string, expression?: string[]) {
+    super(message);
+    this.status = status;
+    this.issueCode = issueCode;
+    this.expression = expression;
+  }
+}
+
+export class InvalidRequest extends HttpError {
+  constructor(message: string, expression?: string[]) {
+    super(400, 'invalid', message, expression);
+    this.name = 'InvalidRequest';
+  }
+}
+
+export class NotFound extends HttpError {
+  constructor(message: string) {
+    super(404, 'not-found', message);
+    this.name = 'NotFound';
+  }
+}
+
+export class PrefetchUnavailable extends HttpError {
+  readonly keys: string[];
+  constructor(keys: string[], reason: string) {
+    super(412, 'incomplete', `Could not obtain prefetch data for: ${keys.join(', ')}. ${reason}`, keys);
+    this.name = 'PrefetchUnavailable';
+    this.keys = keys;
+  }
+}
+
+export function operationOutcome(
+  issueCode: IssueCode,
+  diagnostics: string,
+  expression?: string[],
+  severity: 'error' | 'fatal' = 'error',
+): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [{ severity, code: issueCode, diagnostics, ...(expression?.length ? { expression } : {}) }],
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * POST /cds-services/{id}: validate once at the edge, resolve prefetch (request first, FHIR server
+ * second, under one deadline), answer 412 naming what could not be had, then let the service speak.
+ */
+import type { Request, RequestHandler } from 'express';
+import type { z } from 'zod';
+import { resolvePrefetch } from '../cds-hooks/prefetch.ts';
+import { hookRequestSchema } from '../cds-hooks/schemas.ts';
+import type { CdsService } from '../cds-hooks/service.ts';
+import type { Config } from '../config.ts';
+import { createFhirReader, type FhirReader } from '../fhir/client.ts';
+import type { Logger } from '../observability/logger.ts';
+import { InvalidRequest, NotFound, PrefetchUnavailable } from './errors.ts';
+import { negotiateLocale } from './locale.ts';
+
+export interface HookRouteOptions {
+  config: Config;
+  logger: Logger;
+  services: ReadonlyMap<string, CdsService<never>>;
+  now: () => Date;
+  /** How to reach an EHR's FHIR server; replaced in tests only to inject faults. */
+  fhirReader?: (baseUrl: string, accessToken?: string) => FhirReader;
+}
+
+function parseOrReject<T>(schema: z.ZodType<T>, value: unknown, prefix: string[]): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 5);
+  const message = issues
+    .map((issue) => `${[...prefix, ...issue.path.map(String)].join('.') || 'body'}: ${issue.message}`)
+    .join('; ');
+  const paths = issues.map((issue) => [...prefix, ...issue.path.map(String)].join('.')).filter(Boolean);
+  throw new InvalidRequest(`Invalid CDS Hooks request: ${message}`, paths);
+}
+
+export function baseUrlOf(req: Request, config: Config): string {
+  return config.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+}
+
+export function hookRoute(options: HookRouteOptions): RequestHandler {
+  const { config, logger } = options;
+  const readerFor = options.fhirReader ?? createFhirReader;
+  return async (req, res) => {
+    const serviceId = String(req.params.id);
+    const service = options.services.get(serviceId) as CdsService<unknown> | undefined;
+    if (!service) throw new NotFound(`No CDS service with id '${serviceId}'.`);
+    if (!req.is(['application/json', 'application/*+json'])) {
+      throw new InvalidRequest('The request body must be JSON (Content-Type: application/json).');
+    }
+    const request = parseOrReject(hookRequestSchema, req.body, []);
+    if (request.hook !== service.definition.hook) {
+      throw new InvalidRequest(
+        `Service '${serviceId}' answers the '${service.definition.hook}' hook, not '${request.hook}'.`,
+        ['hook'],
+      );
+    }
+    const context = parseOrReject(service.contextSchema, request.context, ['context']) as {
+      patientId: string;
+      userId: string;
+      encounterId?: string;
+    };
+    const reader = request.fhirServer
+      ? readerFor(request.fhirServer, request.fhirAuthorization?.access_token)
+      : undefined;
+    const signal = AbortSignal.timeout(config.fhirDeadlineMs);
+    const started = performance.now();
+    const outcome = await resolvePrefetch({
+      templates: service.definition.prefetch,
+      tokens: context,
+      provided: request.prefetch,
+      reader,
+      signal,
+      maxPages: config.fhirMaxPages,
+    });
+    const missing = outcome.missing.filter((key) => service.requiredPrefetch.includes(key));
+    logger.info(
+      {
+        service: serviceId,
+        prefetchFetched: outcome.fetched,
+        prefetchMissing: outcome.missing,
+        fhirMs: Math.round(performance.now() - started),
+      },
+      'prefetch resolved',
+    );
+    if (missing.length > 0) {
+      const reason = !reader
+        ? 'The request carries neither these prefetch keys nor a fhirServer to fetch them from.'
+        : signal.aborted
+          ? `The FHIR server did not answer within ${config.fhirDeadlineMs} ms.`
+          : 'The FHIR server could not provide them.';
+      throw new PrefetchUnavailable(missing, reason);
+    }
+    const cards = service.handle({
+      context,
+      data: outcome.data,
+      unavailable: outcome.missing,
+      locale: negotiateLocale(req.get('accept-language'), config.defaultLocale),
+      now: options.now(),
+      baseUrl: baseUrlOf(req, config),
+    });
+    res.set('Cache-Control', 'no-store').json({ cards });
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * The prefetch both services ask for, and how its keys become a PatientRecord for the facts layer.
+ * Observations are searched by LOINC code list, newest first; the rest by patient.
+ */
+import type {
+  Condition,
+  Medication,
+  MedicationAdministration,
+  MedicationRequest,
+  MedicationStatement,
+  Observation,
+  Patient,
+  Procedure,
+  Resource,
+  ServiceRequest,
+} from 'fhir/r4';
+import type { CardContext } from '../cards/card-frame.ts';
+import type { Wordings } from '../cards/wording.ts';
+import type { HookInput } from '../cds-hooks/service.ts';
+
+/** DXA T-scores, BMI, weight, height, PHQ-9 total and panel, tobacco smoking status (CLINICAL.md). */
+const observationLoincCodes = [
+  '38267-1',
+  '104938-6',
+  '38264-8',
+  '80945-9',
+  '80946-7',
+  '38263-0',
+  '80947-5',
+  '80948-3',
+  '38265-5',
+  '39156-5',
+  '29463-7',
+  '8302-2',
+  '44261-6',
+  '44249-1',
+  '72166-2',
+];
+
+const patient = '{{context.patientId}}';
+
+export const prefetchTemplates = {
+  patient: `Patient/${patient}`,
+  observations: `Observation?patient=${patient}&code=${observationLoincCodes.map((c) => `http://loinc.org|${c}`).join(',')}&_sort=-date&_count=200`,
+  imagingFindings: `Observation?patient=${patient}&category=imaging&_count=100`,
+  conditions: `Condition?patient=${patient}&_count=200`,
+  procedures: `Procedure?patient=${patient}&_count=100`,
+  medicationRequests: `MedicationRequest?patient=${patient}&_count=200`,
+  medicationStatements: `MedicationStatement?patient=${patient}&_count=200`,
+  medicationAdministrations: `MedicationAdministration?patient=${patient}&_count=200`,
+  serviceRequests: `ServiceRequest?patient=${patient}&status=active&_count=100`,
+};
+
+type PrefetchKey = keyof typeof prefetchTemplates;
+
+/** Without these the scores would be guesses: 412. The others are read when the server has them. */
+export const requiredPrefetch: readonly PrefetchKey[] = [
+  'patient',
+  'observations',
+  'conditions',
+  'procedures',
+  'medicationRequests',
+];
+
+function ofType<T extends Resource>(resources: Resource[] | undefined, type: T['resourceType']): T[] {
+  return (resources ?? []).filter((r): r is T => r.resourceType === type);
+}
+
+export function patientRecord(data: Record<string, Resource[]>, draftOrders: Resource[] = []) {
+  const medicationEntries = [
+    ...(data.medicationRequests ?? []),
+    ...(data.medicationStatements ?? []),
+    ...(data.medicationAdministrations ?? []),
+  ];
+  return {
+    patient: ofType<Patient>(data.patient, 'Patient')[0],
+    observations: [
+      ...ofType<Observation>(data.observations, 'Observation'),
+      ...ofType<Observation>(data.imagingFindings, 'Observation'),
+    ],
+    conditions: ofType<Condition>(data.conditions, 'Condition'),
+    procedures: ofType<Procedure>(data.procedures, 'Procedure'),
+    medications: [
+      ...ofType<MedicationRequest>(medicationEntries, 'MedicationRequest'),
+      ...ofType<MedicationStatement>(medicationEntries, 'MedicationStatement'),
+      ...ofType<MedicationAdministration>(medicationEntries, 'MedicationAdministration'),
+    ],
+    medicationResources: ofType<Medication>(medicationEntries, 'Medication'),
+    serviceRequests: ofType<ServiceRequest>(data.serviceRequests, 'ServiceRequest'),
+    draftOrders,
+  };
+}
+
+export function cardContext(
+  input: HookInput<{ patientId: string; userId: string; encounterId?: string | undefined }>,
+  wordings: Wordings,
+): CardContext {
+  return {
+    wording: wordings[input.locale],
+    patientId: input.context.patientId,
+    userId: input.context.userId,
+    ...(input.context.encounterId ? { encounterId: input.context.encounterId } : {}),
+    modelUrl: (modelId) => `${input.baseUrl}/models${modelId ? `/${modelId}` : ''}`,
+    unreadable: input.unavailable,
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * pvp-risk-patient-view: when the chart of a patient with an osteoporotic vertebral fracture or a
+ * prior PVP/PKP opens, the re-fracture risk and the gaps in care. Nothing for anyone else.
+ */
+
+import { renderRiskCard } from '../cards/risk-card.ts';
+import type { Wordings } from '../cards/wording.ts';
+import { type PatientViewContext, patientViewContextSchema } from '../cds-hooks/schemas.ts';
+import type { CdsService } from '../cds-hooks/service.ts';
+import { extractFacts } from '../clinical/facts.ts';
+import { assess } from '../clinical/model.ts';
+import type { Models } from '../clinical/model-files.ts';
+import { cardContext, patientRecord, prefetchTemplates, requiredPrefetch } from './patient-data.ts';
+import { byUrgency, spineCareCards } from './spine-care-cards.ts';
+
+export function patientViewService(models: Models, wordings: Wordings): CdsService<PatientViewContext> {
+  return {
+    definition: {
+      hook: 'patient-view',
+      id: 'pvp-risk-patient-view',
+      title: 'Vertebral fracture: re-fracture risk and osteoporosis care gaps',
+      description:
+        'For a patient with an osteoporotic vertebral compression fracture or a prior vertebroplasty/kyphoplasty: the relative risk of a new or repeat vertebral fracture (model refracture-v1, cited), untreated osteoporosis, a missing DXA scan, and an overdue denosumab dose.',
+      prefetch: prefetchTemplates,
+      usageRequirements:
+        'Reads Patient, Observation, Condition, Procedure, MedicationRequest, MedicationStatement, MedicationAdministration and ServiceRequest of the patient.',
+    },
+    requiredPrefetch,
+    contextSchema: patientViewContextSchema,
+    handle(input) {
+      const facts = extractFacts(patientRecord(input.data), input.now);
+      if (!facts.hasSpineDisease) return [];
+      const context = cardContext(input, wordings);
+      const model = models['refracture-risk'];
+      const refracture = renderRiskCard(
+        { model, assessment: assess(model, facts), suggestions: [] },
+        context,
+      );
+      return byUrgency([refracture, ...spineCareCards(facts, context)]);
+    },
+  };
+}

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
 import type { Suggestion } from '../cds-hooks/schemas.ts';
-import { codeSystems } from '../fhir/terminology.ts';
+import { SYSTEMS } from '../fhir/terminology.ts';
 import type { CardContext } from './card-frame.ts';
 import { fill, word } from './wording.ts';
 
@@ -49,7 +49,7 @@ export function drugSuggestion(drug: SuggestedDrug, context: CardContext, recomm
     status: 'draft',
     intent: 'order',
     medicationCodeableConcept: {
-      coding: [{ system: codeSystems.rxnorm, code: rxnormIngredient[drug], display: drug.replace('-', ' ') }],
+      coding: [{ system: SYSTEMS.rxnorm, code: rxnormIngredient[drug], display: drug.replace('-', ' ') }],
       text,
     },
     ...references(context),
@@ -66,8 +66,8 @@ export function drugSuggestion(drug: SuggestedDrug, context: CardContext, recomm
 type ServiceOrder = 'dxa' | 'phq9';
 
 const serviceCodes: Record<ServiceOrder, { system: string; code: string; display: string }> = {
-  dxa: { system: codeSystems.cpt, code: '77080', display: 'DXA bone density study, axial skeleton' },
-  phq9: { system: codeSystems.loinc, code: '44249-1', display: 'PHQ-9 quick depression assessment panel' },
+  dxa: { system: SYSTEMS.cpt, code: '77080', display: 'DXA bone density study, axial skeleton' },
+  phq9: { system: SYSTEMS.loinc, code: '44249-1', display: 'PHQ-9 quick depression assessment panel' },
 };
 
 export function serviceSuggestion(order: ServiceOrder, context: CardContext): Suggestion {

@@ -27,3 +27,20 @@ export interface CdsService<Context = unknown> {
   contextSchema: z.ZodType<Context>;
   handle(input: HookInput<Context>): Card[];
 }
+
+/** What every hook context carries; the service's own schema says the rest. */
+export interface BaseContext {
+  patientId: string;
+  userId: string;
+  encounterId?: string | undefined;
+}
+
+/**
+ * Erases a service's context type so services can sit in one list. Sound because the protocol layer
+ * parses the context with the service's own `contextSchema` before calling its `handle`.
+ */
+export function defineService<Context extends BaseContext>(
+  service: CdsService<Context>,
+): CdsService<BaseContext> {
+  return service as unknown as CdsService<BaseContext>;
+}

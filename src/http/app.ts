@@ -3,7 +3,7 @@
  * limit, request logs without PHI, discovery, the hook services, the model descriptions, errors.
  */
 import express, { type RequestHandler } from 'express';
-import type { CdsService } from '../cds-hooks/service.ts';
+import type { BaseContext, CdsService } from '../cds-hooks/service.ts';
 import type { Models } from '../clinical/model-files.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -14,7 +14,7 @@ import { type HookRouteOptions, hookRoute } from './hook-route.ts';
 export interface AppDependencies {
   config: Config;
   logger: Logger;
-  services: Array<CdsService<never>>;
+  services: Array<CdsService<BaseContext>>;
   models: Models;
   now?: () => Date;
   fhirReader?: HookRouteOptions['fhirReader'];

@@ -6,7 +6,7 @@ import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { resolvePrefetch } from '../cds-hooks/prefetch.ts';
 import { hookRequestSchema } from '../cds-hooks/schemas.ts';
-import type { CdsService } from '../cds-hooks/service.ts';
+import type { BaseContext, CdsService } from '../cds-hooks/service.ts';
 import type { Config } from '../config.ts';
 import { createFhirReader, type FhirReader } from '../fhir/client.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -16,7 +16,7 @@ import { negotiateLocale } from './locale.ts';
 export interface HookRouteOptions {
   config: Config;
   logger: Logger;
-  services: ReadonlyMap<string, CdsService<never>>;
+  services: ReadonlyMap<string, CdsService<BaseContext>>;
   now: () => Date;
   /** How to reach an EHR's FHIR server; replaced in tests only to inject faults. */
   fhirReader?: (baseUrl: string, accessToken?: string) => FhirReader;
@@ -42,7 +42,7 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
   const readerFor = options.fhirReader ?? createFhirReader;
   return async (req, res) => {
     const serviceId = String(req.params.id);
-    const service = options.services.get(serviceId) as CdsService<unknown> | undefined;
+    const service = options.services.get(serviceId);
     if (!service) throw new NotFound(`No CDS service with id '${serviceId}'.`);
     if (!req.is(['application/json', 'application/*+json'])) {
       throw new InvalidRequest('The request body must be JSON (Content-Type: application/json).');
@@ -54,11 +54,7 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
         ['hook'],
       );
     }
-    const context = parseOrReject(service.contextSchema, request.context, ['context']) as {
-      patientId: string;
-      userId: string;
-      encounterId?: string;
-    };
+    const context = parseOrReject(service.contextSchema, request.context, ['context']);
     const reader = request.fhirServer
       ? readerFor(request.fhirServer, request.fhirAuthorization?.access_token)
       : undefined;

@@ -10,7 +10,7 @@ import { renderRiskCard } from '../cards/risk-card.ts';
 import { serviceSuggestion } from '../cards/suggested-orders.ts';
 import type { Wordings } from '../cards/wording.ts';
 import { type Card, type OrderSignContext, orderSignContextSchema } from '../cds-hooks/schemas.ts';
-import type { CdsService } from '../cds-hooks/service.ts';
+import { type BaseContext, type CdsService, defineService } from '../cds-hooks/service.ts';
 import { extractFacts } from '../clinical/facts.ts';
 import { assess } from '../clinical/model.ts';
 import type { Models } from '../clinical/model-files.ts';
@@ -23,8 +23,8 @@ function needsPhq9(facts: PatientFacts): boolean {
   return (facts.features.depression === true || facts.phq9 === undefined) && !facts.phq9Ordered;
 }
 
-export function orderSignService(models: Models, wordings: Wordings): CdsService<OrderSignContext> {
-  return {
+export function orderSignService(models: Models, wordings: Wordings): CdsService<BaseContext> {
+  return defineService<OrderSignContext>({
     definition: {
       hook: 'order-sign',
       id: 'pvp-risk-order-sign',
@@ -62,5 +62,5 @@ export function orderSignService(models: Models, wordings: Wordings): CdsService
       }
       return byUrgency(cards);
     },
-  };
+  });
 }

@@ -16,32 +16,19 @@ import type {
 } from 'fhir/r4';
 import type { CardContext } from '../cards/card-frame.ts';
 import type { Wordings } from '../cards/wording.ts';
-import type { HookInput } from '../cds-hooks/service.ts';
+import type { BaseContext, HookInput } from '../cds-hooks/service.ts';
+import { DXA_TSCORE_SITES, LOINC, SYSTEMS } from '../fhir/terminology.ts';
 
-/** DXA T-scores, BMI, weight, height, PHQ-9 total and panel, tobacco smoking status (CLINICAL.md). */
-const observationLoincCodes = [
-  '38267-1',
-  '104938-6',
-  '38264-8',
-  '80945-9',
-  '80946-7',
-  '38263-0',
-  '80947-5',
-  '80948-3',
-  '38265-5',
-  '39156-5',
-  '29463-7',
-  '8302-2',
-  '44261-6',
-  '44249-1',
-  '72166-2',
-];
+/** DXA T-scores, BMI, weight, height, PHQ-9 total and panel, tobacco smoking status (terminology module). */
+const observationCodes = [...Object.keys(DXA_TSCORE_SITES), ...Object.values(LOINC)]
+  .map((code) => `${SYSTEMS.loinc}|${code}`)
+  .join(',');
 
 const patient = '{{context.patientId}}';
 
 export const prefetchTemplates = {
   patient: `Patient/${patient}`,
-  observations: `Observation?patient=${patient}&code=${observationLoincCodes.map((c) => `http://loinc.org|${c}`).join(',')}&_sort=-date&_count=200`,
+  observations: `Observation?patient=${patient}&code=${observationCodes}&_sort=-date&_count=200`,
   imagingFindings: `Observation?patient=${patient}&category=imaging&_count=100`,
   conditions: `Condition?patient=${patient}&_count=200`,
   procedures: `Procedure?patient=${patient}&_count=100`,
@@ -91,10 +78,7 @@ export function patientRecord(data: Record<string, Resource[]>, draftOrders: Res
   };
 }
 
-export function cardContext(
-  input: HookInput<{ patientId: string; userId: string; encounterId?: string | undefined }>,
-  wordings: Wordings,
-): CardContext {
+export function cardContext(input: HookInput<BaseContext>, wordings: Wordings): CardContext {
   return {
     wording: wordings[input.locale],
     patientId: input.context.patientId,

@@ -6,15 +6,15 @@
 import { renderRiskCard } from '../cards/risk-card.ts';
 import type { Wordings } from '../cards/wording.ts';
 import { type PatientViewContext, patientViewContextSchema } from '../cds-hooks/schemas.ts';
-import type { CdsService } from '../cds-hooks/service.ts';
+import { type BaseContext, type CdsService, defineService } from '../cds-hooks/service.ts';
 import { extractFacts } from '../clinical/facts.ts';
 import { assess } from '../clinical/model.ts';
 import type { Models } from '../clinical/model-files.ts';
 import { cardContext, patientRecord, prefetchTemplates, requiredPrefetch } from './patient-data.ts';
 import { byUrgency, spineCareCards } from './spine-care-cards.ts';
 
-export function patientViewService(models: Models, wordings: Wordings): CdsService<PatientViewContext> {
-  return {
+export function patientViewService(models: Models, wordings: Wordings): CdsService<BaseContext> {
+  return defineService<PatientViewContext>({
     definition: {
       hook: 'patient-view',
       id: 'pvp-risk-patient-view',
@@ -38,5 +38,5 @@ export function patientViewService(models: Models, wordings: Wordings): CdsServi
       );
       return byUrgency([refracture, ...spineCareCards(facts, context)]);
     },
-  };
+  });
 }

@@ -1,4 +1,4 @@
-import type { Bundle, Resource } from 'fhir/r4';
+import type { Bundle, OperationOutcome, Resource } from 'fhir/r4';
 import { describe, expect, it } from 'vitest';
 import { renderTemplate, resolvePrefetch } from '../../src/cds-hooks/prefetch.ts';
 import { type FhirReader, FhirReadFailed } from '../../src/fhir/client.ts';
@@ -142,7 +142,7 @@ describe('resolving prefetch key by key', () => {
   it('skips OperationOutcome entries inside a searchset', async () => {
     const bundle = searchset([condition]);
     bundle.entry?.push({
-      resource: { resourceType: 'OperationOutcome', issue: [] },
+      resource: { resourceType: 'OperationOutcome', issue: [] } as OperationOutcome,
       search: { mode: 'outcome' },
     });
     const outcome = await resolvePrefetch({

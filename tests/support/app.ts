@@ -1,0 +1,52 @@
+/** The real app on a real loopback port, with a fixed clock (2026-11-22) and silent logs. */
+import type { AddressInfo } from 'node:net';
+import { loadWordings } from '../../src/cards/wording.ts';
+import { loadModels } from '../../src/clinical/model-files.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { type AppDependencies, createApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { orderSignService } from '../../src/services/order-sign.ts';
+import { patientViewService } from '../../src/services/patient-view.ts';
+
+export const testDate = new Date('2026-11-22T10:00:00Z');
+
+export interface RunningApp {
+  url: string;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startApp(
+  env: Record<string, string> = {},
+  overrides: Partial<Pick<AppDependencies, 'fhirReader'>> = {},
+): Promise<RunningApp & { config: Config }> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
+  const models = loadModels();
+  const wordings = loadWordings();
+  const app = createApp({
+    config,
+    logger: createLogger(config.logLevel),
+    models,
+    services: [patientViewService(models, wordings), orderSignService(models, wordings)],
+    now: () => testDate,
+    ...overrides,
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    config,
+    post: (path, body, headers = {}) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}

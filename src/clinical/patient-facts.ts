@@ -65,7 +65,12 @@ export type AntiOsteoporosisDrug =
   | 'romosozumab'
   | 'calcitonin';
 
-export type Glucocorticoid = 'prednisone' | 'prednisolone' | 'methylprednisolone' | 'dexamethasone' | 'hydrocortisone';
+export type Glucocorticoid =
+  | 'prednisone'
+  | 'prednisolone'
+  | 'methylprednisolone'
+  | 'dexamethasone'
+  | 'hydrocortisone';
 
 export interface DrugUse<D extends string> {
   drug: D;
@@ -80,6 +85,16 @@ export interface DrugUse<D extends string> {
 export interface IgnoredData {
   resourceType: string;
   reason: string;
+}
+
+/**
+ * A concept recognised from free text because no known code was present, so that a clinician can check
+ * it. Holds no text from the record: the resource type and what was recognised (e.g. `vertebral-fracture`,
+ * `augmentation:kyphoplasty`, `anti-osteoporosis:alendronate`).
+ */
+export interface TextMatch {
+  resourceType: string;
+  concept: string;
 }
 
 /**
@@ -143,4 +158,6 @@ export interface PatientFacts {
     antiOsteoporosis: AntiOsteoporosisDrug[];
   };
   ignored: IgnoredData[];
+  /** What was recognised from text alone (no known code). Optional so that older producers still type-check. */
+  textMatches?: TextMatch[];
 }

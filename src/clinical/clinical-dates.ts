@@ -1,0 +1,98 @@
+/**
+ * Dates of clinical events at day precision. The calendar date as written counts: the time of day and
+ * the zone offset are dropped, so "2024-03-01T01:00:00+08:00" is 1 March 2024 wherever the server runs.
+ */
+
+const FHIR_DATE =
+  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+const DAY_MS = 86_400_000;
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * A FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or a dateTime) as an ISO date, or undefined when
+ * it is not one. A partial date stands for the first day of its period, or the last with `partial: 'end'`.
+ */
+export function parseClinicalDate(value: unknown, partial: 'start' | 'end' = 'start'): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = FHIR_DATE.exec(value.trim());
+  if (!match) return undefined;
+  const year = Number(match[1]);
+  const month = match[2] === undefined ? (partial === 'start' ? 1 : 12) : Number(match[2]);
+  if (year < 1800 || month < 1 || month > 12) return undefined;
+  const lastDay = daysInMonth(year, month);
+  const day = match[3] === undefined ? (partial === 'start' ? 1 : lastDay) : Number(match[3]);
+  if (day < 1 || day > lastDay) return undefined;
+  return `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
+}
+
+/** The ISO date of a Date in UTC. */
+export function isoDateOf(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** Days since 1970-01-01 of an ISO date. */
+function dayNumber(isoDate: string): number {
+  return (
+    Date.UTC(Number(isoDate.slice(0, 4)), Number(isoDate.slice(5, 7)) - 1, Number(isoDate.slice(8, 10))) /
+    DAY_MS
+  );
+}
+
+/** Whole days from one ISO date to another (negative when `to` is earlier). */
+export function daysBetween(from: string, to: string): number {
+  return dayNumber(to) - dayNumber(from);
+}
+
+/** Whole calendar years from one ISO date to another. */
+export function wholeYearsBetween(from: string, to: string): number {
+  const years = Number(to.slice(0, 4)) - Number(from.slice(0, 4));
+  return to.slice(5) < from.slice(5) ? years - 1 : years;
+}
+
+/** Whole calendar months from one ISO date to another. */
+export function wholeMonthsBetween(from: string, to: string): number {
+  const months =
+    (Number(to.slice(0, 4)) - Number(from.slice(0, 4))) * 12 +
+    Number(to.slice(5, 7)) -
+    Number(from.slice(5, 7));
+  return to.slice(8, 10) < from.slice(8, 10) ? months - 1 : months;
+}
+
+/** Whether an ISO date lies after `asOf` plus one day of tolerance (clock and zone differences). */
+export function isInFuture(isoDate: string, asOf: string): boolean {
+  return daysBetween(asOf, isoDate) > 1;
+}
+
+/** The later of two optional ISO dates. */
+export function laterOf(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a >= b ? a : b;
+}
+
+/** The earlier of two optional ISO dates. */
+export function earlierOf(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a <= b ? a : b;
+}
+
+/** Items sorted latest first; items without a date come last, in their original order. */
+export function latestFirst<T>(items: readonly T[], dateOf: (item: T) => string | undefined): T[] {
+  return [...items].sort((x, y) => {
+    const a = dateOf(x);
+    const b = dateOf(y);
+    if (a === b) return 0;
+    if (a === undefined) return 1;
+    if (b === undefined) return -1;
+    return a > b ? -1 : 1;
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * Reading clinical free text, for the fallbacks CLINICAL.md allows when no known code is present:
+ * whether a text mentions a concept, and whether that mention is negated ("no cement leakage", "未见渗漏").
+ */
+import { NEGATION_BEFORE } from '../fhir/terminology.ts';
+
+export type Mention = 'present' | 'absent';
+
+/**
+ * Whether the texts mention the pattern: 'present' if any mention is not negated, 'absent' if every
+ * mention is negated, undefined if there is no mention.
+ */
+export function mentionIn(texts: readonly string[], pattern: RegExp): Mention | undefined {
+  const global = new RegExp(
+    pattern.source,
+    pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`,
+  );
+  let negated = false;
+  for (const words of texts) {
+    for (const match of words.matchAll(global)) {
+      const before = words.slice(Math.max(0, match.index - 40), match.index);
+      if (!NEGATION_BEFORE.test(before)) return 'present';
+      negated = true;
+    }
+  }
+  return negated ? 'absent' : undefined;
+}
+
+/** Whether any text mentions the pattern without negating it. */
+export function affirms(texts: readonly string[], pattern: RegExp): boolean {
+  return mentionIn(texts, pattern) === 'present';
+}
+
+export function escapeRegExp(literal: string): string {
+  return literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

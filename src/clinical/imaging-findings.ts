@@ -1,0 +1,125 @@
+/**
+ * Imaging findings (intravertebral cleft, fascia injury, cement distribution and leakage, paraspinal fat,
+ * endplate contact, kyphosis) from Conditions and Observations. A finding is true when a resource names it,
+ * false only when a resource says it is absent; with no resource about it, it is not assessed (undefined).
+ */
+import {
+  ABSENT_TEXT,
+  CEMENT_FINDINGS,
+  codingInValueSet,
+  IMAGING_FINDINGS,
+  type ImagingFinding,
+  PRESENCE_ANSWERS,
+  PRESENT_TEXT,
+  SYSTEMS,
+  type ValueSet,
+} from '../fhir/terminology.ts';
+import { type Mention, mentionIn } from './clinical-text.ts';
+import type { UsableCondition } from './conditions.ts';
+import {
+  codings,
+  conceptTexts,
+  ignore,
+  type JsonObject,
+  type Ledger,
+  listOf,
+  noteTexts,
+  recordTextMatch,
+  text,
+} from './fhir-reading.ts';
+import type { UsableObservation } from './observations.ts';
+
+export type ImagingFindingFacts = Partial<Record<ImagingFinding, boolean>>;
+
+function coded(concept: unknown, valueSet: ValueSet | undefined): boolean {
+  return valueSet !== undefined && codings(concept).some((coding) => codingInValueSet(coding, valueSet));
+}
+
+/** The Observation's answer about presence: true, false, or undefined when it gives none. */
+function presenceAnswer(resource: JsonObject): boolean | undefined {
+  if (typeof resource.valueBoolean === 'boolean') return resource.valueBoolean;
+  const answer = codings(resource.valueCodeableConcept)
+    .filter((coding) => coding.system === SYSTEMS.snomed && coding.code !== undefined)
+    .map((coding) => PRESENCE_ANSWERS[coding.code as string])
+    .find((present) => present !== undefined);
+  if (answer !== undefined) return answer;
+  const words = [...conceptTexts(resource.valueCodeableConcept), text(resource.valueString) ?? ''];
+  if (words.some((w) => PRESENT_TEXT.test(w))) return true;
+  if (words.some((w) => ABSENT_TEXT.test(w))) return false;
+  return undefined;
+}
+
+function fromMention(mention: Mention | undefined): boolean | undefined {
+  return mention === undefined ? undefined : mention === 'present';
+}
+
+/** What one Condition says about a finding. */
+function conditionSays(condition: UsableCondition, valueSet: ValueSet | undefined, pattern: RegExp) {
+  const { resource } = condition;
+  if (coded(resource.code, valueSet)) return { value: true, byText: false };
+  const texts = [
+    ...conceptTexts(resource.code),
+    ...listOf(resource.bodySite).flatMap(conceptTexts),
+    ...noteTexts(resource.note),
+  ];
+  return { value: fromMention(mentionIn(texts, pattern)), byText: true };
+}
+
+/** A measurement (a kyphosis angle, say) names what was measured, not that the finding is present. */
+function isMeasurement(resource: JsonObject): boolean {
+  return ['valueQuantity', 'valueInteger', 'valueDecimal', 'valueRange', 'valueRatio'].some(
+    (name) => resource[name] !== undefined,
+  );
+}
+
+/**
+ * What one Observation says about a finding: named as its value, or named by its code with the answer
+ * in its value (no answer: a finding-type Observation, present; a measurement: nothing said).
+ */
+function observationSays(resource: JsonObject, valueSet: ValueSet | undefined, pattern: RegExp) {
+  if (coded(resource.valueCodeableConcept, valueSet)) return { value: true, byText: false };
+  const answer = isMeasurement(resource) ? undefined : (presenceAnswer(resource) ?? true);
+  if (coded(resource.code, valueSet)) return { value: answer, byText: false };
+  const named = mentionIn(conceptTexts(resource.code), pattern);
+  if (named === 'absent') return { value: false, byText: true };
+  if (named === 'present') return { value: answer, byText: true };
+  const valueTexts = [
+    ...conceptTexts(resource.valueCodeableConcept),
+    ...[text(resource.valueString)].filter((w): w is string => w !== undefined),
+    ...noteTexts(resource.note),
+  ];
+  return { value: fromMention(mentionIn(valueTexts, pattern)), byText: true };
+}
+
+/**
+ * Findings named by Conditions or Observations (a positive statement wins over a negative one). The cement
+ * findings count only when the patient has a prior augmentation.
+ */
+export function readImagingFindings(
+  conditions: readonly UsableCondition[],
+  observations: readonly UsableObservation[],
+  hasPriorAugmentation: boolean,
+  ledger: Ledger,
+): ImagingFindingFacts {
+  const facts: ImagingFindingFacts = {};
+  for (const { finding, valueSet, text: pattern } of IMAGING_FINDINGS) {
+    const statements = [
+      ...conditions.map((condition) => ({
+        type: 'Condition',
+        ...conditionSays(condition, valueSet, pattern),
+      })),
+      ...observations.map(({ resource }) => ({
+        type: 'Observation',
+        ...observationSays(resource, valueSet, pattern),
+      })),
+    ].filter((s): s is { type: string; value: boolean; byText: boolean } => s.value !== undefined);
+    if (statements.length === 0) continue;
+    if (CEMENT_FINDINGS.includes(finding) && !hasPriorAugmentation) {
+      for (const s of statements) ignore(ledger, s.type, `${finding}: no prior augmentation`);
+      continue;
+    }
+    for (const s of statements.filter((s) => s.byText)) recordTextMatch(ledger, s.type, `finding:${finding}`);
+    facts[finding] = statements.some((s) => s.value);
+  }
+  return facts;
+}

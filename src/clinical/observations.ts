@@ -1,0 +1,276 @@
+/**
+ * Measurements and scores from Observations: DXA T-scores, BMI (recorded, or derived from weight and
+ * height), the PHQ-9 total, and tobacco smoking status.
+ */
+import { DXA_TSCORE_SITES, LOINC, SMOKING_STATUS_ANSWERS, SYSTEMS } from '../fhir/terminology.ts';
+import { daysBetween, isInFuture, latestFirst, parseClinicalDate } from './clinical-dates.ts';
+import {
+  codings,
+  eachResource,
+  field,
+  ignore,
+  isObject,
+  type JsonObject,
+  type Ledger,
+  listOf,
+  text,
+} from './fhir-reading.ts';
+import type { PatientFacts, TScore } from './patient-facts.ts';
+
+export interface UsableObservation {
+  resource: JsonObject;
+  date?: string;
+}
+
+/** Statuses whose results do not count: withdrawn, erroneous, or not yet (or not fully) resulted. */
+const NOT_COUNTED_STATUSES = ['entered-in-error', 'cancelled', 'preliminary', 'registered'];
+
+const T_SCORE_RANGE = { min: -7, max: 5 };
+const BMI_RANGE = { min: 10, max: 80 };
+const WEIGHT_KG_RANGE = { min: 20, max: 350 };
+const HEIGHT_CM_RANGE = { min: 100, max: 230 };
+const T_SCORE_WINDOW_DAYS = 730;
+const PHQ9_WINDOW_DAYS = 365;
+const WEIGHT_HEIGHT_MAX_DAYS_APART = 365;
+
+const KG_PER_UNIT: Readonly<Record<string, number>> = {
+  kg: 1,
+  kilogram: 1,
+  kilograms: 1,
+  公斤: 1,
+  千克: 1,
+  g: 0.001,
+  '[lb_av]': 0.45359237,
+  lb: 0.45359237,
+  lbs: 0.45359237,
+  pound: 0.45359237,
+  pounds: 0.45359237,
+};
+
+const CM_PER_UNIT: Readonly<Record<string, number>> = {
+  cm: 1,
+  centimeter: 1,
+  centimeters: 1,
+  厘米: 1,
+  m: 100,
+  meter: 100,
+  米: 100,
+  mm: 0.1,
+  '[in_i]': 2.54,
+  in: 2.54,
+  inch: 2.54,
+  inches: 2.54,
+};
+
+/** The first of effectiveDateTime, effectivePeriod.start/end, effectiveInstant, issued. */
+function observationDate(resource: unknown): string | undefined {
+  const candidates = [
+    field(resource, 'effectiveDateTime'),
+    field(field(resource, 'effectivePeriod'), 'start'),
+    field(field(resource, 'effectivePeriod'), 'end'),
+    field(resource, 'effectiveInstant'),
+    field(resource, 'issued'),
+  ];
+  for (const candidate of candidates) {
+    const date = parseClinicalDate(candidate);
+    if (date) return date;
+  }
+  return undefined;
+}
+
+/** Observations that count: a counted status and not dated in the future. */
+export function usableObservations(list: unknown, asOf: string, ledger: Ledger): UsableObservation[] {
+  const usable: UsableObservation[] = [];
+  eachResource(list, 'Observation', ledger, (resource) => {
+    const status = text(resource.status);
+    if (status && NOT_COUNTED_STATUSES.includes(status))
+      return ignore(ledger, 'Observation', `status ${status}`);
+    const date = observationDate(resource);
+    if (date && isInFuture(date, asOf)) return ignore(ledger, 'Observation', 'dated in the future');
+    usable.push(date ? { resource, date } : { resource });
+  });
+  return usable;
+}
+
+function loincCodes(concept: unknown): string[] {
+  return codings(concept)
+    .filter((coding) => coding.system === SYSTEMS.loinc && coding.code !== undefined)
+    .map((coding) => coding.code as string);
+}
+
+/** One number in a text: "-2.7", "−2.7", "T-score: -2.7", "-2,7", "65 kg". Vertebral levels are not numbers. */
+export function numberInText(words: string): { value: number; rest: string } | undefined {
+  const normalised = words
+    .replace(/[\u2212\u2012\u2013\uFE63\uFF0D]/g, '-')
+    .replace(/(?<![A-Za-z])(Th|[CTLS])\d{1,2}(?!\d)/gi, ' ');
+  const numbers = [...normalised.matchAll(/[-+]?\d+(?:[.,]\d+)?/g)];
+  const only = numbers.length === 1 ? numbers[0] : undefined;
+  if (!only) return undefined;
+  const value = Number(only[0].replace(',', '.'));
+  const rest = normalised.slice(only.index + only[0].length).trim();
+  return Number.isFinite(value) ? { value, rest } : undefined;
+}
+
+interface Measured {
+  value: number;
+  unit?: string;
+}
+
+/** The numeric value of an Observation or a component, with its unit if written. */
+function measuredValue(source: unknown): Measured | 'unparseable' | undefined {
+  const quantity = field(source, 'valueQuantity');
+  if (isObject(quantity)) {
+    const unit = text(quantity.code) ?? text(quantity.unit);
+    const raw = quantity.value;
+    const parsed =
+      typeof raw === 'number' ? raw : typeof raw === 'string' ? numberInText(raw)?.value : undefined;
+    if (parsed === undefined || !Number.isFinite(parsed)) return 'unparseable';
+    return unit ? { value: parsed, unit } : { value: parsed };
+  }
+  for (const name of ['valueInteger', 'valueDecimal']) {
+    const raw = field(source, name);
+    if (typeof raw === 'number' && Number.isFinite(raw)) return { value: raw };
+    if (raw !== undefined) return 'unparseable';
+  }
+  const words = text(field(source, 'valueString'));
+  if (words === undefined) return undefined;
+  const found = numberInText(words);
+  if (!found) return 'unparseable';
+  return found.rest ? { value: found.value, unit: found.rest } : { value: found.value };
+}
+
+function inRange(value: number, range: { min: number; max: number }): boolean {
+  return value >= range.min && value <= range.max;
+}
+
+function convert(measured: Measured, factors: Readonly<Record<string, number>>): number | undefined {
+  const factor = measured.unit === undefined ? undefined : factors[measured.unit.trim().toLowerCase()];
+  return factor === undefined ? undefined : measured.value * factor;
+}
+
+interface Dated {
+  value: number;
+  date: string;
+}
+
+type ObservationFacts = Pick<PatientFacts, 'tScores' | 'bmi' | 'phq9'> & {
+  lowestTScore?: number;
+  currentSmoker?: boolean;
+};
+
+/** Read T-scores, BMI, PHQ-9 and smoking status from usable Observations. */
+export function readObservations(
+  observations: readonly UsableObservation[],
+  asOf: string,
+  ledger: Ledger,
+): ObservationFacts {
+  const tScores: TScore[] = [];
+  const bmis: Dated[] = [];
+  const weights: Dated[] = [];
+  const heights: Dated[] = [];
+  const phq9s: Dated[] = [];
+  const smoking: Array<{ date?: string; current?: boolean }> = [];
+
+  const numeric = (source: unknown, label: string): Measured | undefined => {
+    const measured = measuredValue(source);
+    if (measured === 'unparseable') ignore(ledger, 'Observation', `${label}: value is not a number`);
+    if (measured === undefined) ignore(ledger, 'Observation', `${label}: no value`);
+    return typeof measured === 'object' ? measured : undefined;
+  };
+  const dated = (date: string | undefined, label: string): date is string => {
+    if (date === undefined) ignore(ledger, 'Observation', `${label}: no date`);
+    return date !== undefined;
+  };
+
+  for (const { resource, date } of observations) {
+    const codes = loincCodes(resource.code);
+    const site = codes.map((code) => DXA_TSCORE_SITES[code]).find((s) => s !== undefined);
+    if (site) {
+      const measured = numeric(resource, 'T-score');
+      if (!measured || !dated(date, 'T-score')) continue;
+      if (!inRange(measured.value, T_SCORE_RANGE)) {
+        ignore(ledger, 'Observation', 'T-score: implausible value');
+      } else if (tScores.some((t) => t.site === site && t.value === measured.value && t.date === date)) {
+        ignore(ledger, 'Observation', 'T-score: duplicate');
+      } else {
+        tScores.push({ site, value: measured.value, date });
+      }
+    } else if (codes.includes(LOINC.bmi)) {
+      const measured = numeric(resource, 'BMI');
+      if (!measured || !dated(date, 'BMI')) continue;
+      if (inRange(measured.value, BMI_RANGE)) bmis.push({ value: measured.value, date });
+      else ignore(ledger, 'Observation', 'BMI: implausible value');
+    } else if (codes.includes(LOINC.bodyWeight) || codes.includes(LOINC.bodyHeight)) {
+      const isWeight = codes.includes(LOINC.bodyWeight);
+      const label = isWeight ? 'body weight' : 'body height';
+      const measured = numeric(resource, label);
+      if (!measured || !dated(date, label)) continue;
+      const value = convert(measured, isWeight ? KG_PER_UNIT : CM_PER_UNIT);
+      if (value === undefined) {
+        ignore(ledger, 'Observation', `${label}: unit not recognised`);
+      } else if (!inRange(value, isWeight ? WEIGHT_KG_RANGE : HEIGHT_CM_RANGE)) {
+        ignore(ledger, 'Observation', `${label}: implausible value`);
+      } else if (isWeight) {
+        weights.push({ value, date });
+      } else {
+        heights.push({ value, date });
+      }
+    } else if (codes.includes(LOINC.phq9Total) || codes.includes(LOINC.phq9Panel)) {
+      const totalComponent = listOf(resource.component).find((c) =>
+        loincCodes(field(c, 'code')).includes(LOINC.phq9Total),
+      );
+      const panelOnly = !codes.includes(LOINC.phq9Total) && totalComponent === undefined;
+      // A panel of item answers only: its total, if any, is a separate Observation.
+      if (panelOnly && measuredValue(resource) === undefined) continue;
+      const measured = numeric(totalComponent ?? resource, 'PHQ-9');
+      if (!measured || !dated(date, 'PHQ-9')) continue;
+      if (Number.isInteger(measured.value) && inRange(measured.value, { min: 0, max: 27 })) {
+        phq9s.push({ value: measured.value, date });
+      } else ignore(ledger, 'Observation', 'PHQ-9: implausible value');
+    } else if (codes.includes(LOINC.tobaccoSmokingStatus)) {
+      const answer = codings(resource.valueCodeableConcept)
+        .filter((coding) => coding.system === SYSTEMS.snomed && coding.code !== undefined)
+        .map((coding) => SMOKING_STATUS_ANSWERS[coding.code as string])
+        .find((status) => status !== undefined);
+      const current =
+        answer === 'current' ? true : answer === 'former' || answer === 'never' ? false : undefined;
+      smoking.push({ ...(date ? { date } : {}), ...(current === undefined ? {} : { current }) });
+    }
+  }
+
+  const recentTScores = tScores.filter((t) => daysBetween(t.date, asOf) <= T_SCORE_WINDOW_DAYS);
+  const recentPhq9 = latestFirst(phq9s, (p) => p.date).find(
+    (p) => daysBetween(p.date, asOf) <= PHQ9_WINDOW_DAYS,
+  );
+  const bmi = chooseBmi(bmis, weights, heights);
+  const currentSmoker = latestFirst(smoking, (s) => s.date)[0]?.current;
+  return {
+    tScores,
+    ...(recentTScores.length > 0 ? { lowestTScore: Math.min(...recentTScores.map((t) => t.value)) } : {}),
+    ...(bmi ? { bmi } : {}),
+    ...(recentPhq9 ? { phq9: { value: recentPhq9.value, date: recentPhq9.date } } : {}),
+    ...(currentSmoker === undefined ? {} : { currentSmoker }),
+  };
+}
+
+/** The latest recorded BMI, or one derived from the latest weight and a height measured within a year of it. */
+function chooseBmi(bmis: Dated[], weights: Dated[], heights: Dated[]): PatientFacts['bmi'] {
+  const recorded = latestFirst(bmis, (b) => b.date)[0];
+  const weight = latestFirst(weights, (w) => w.date)[0];
+  const height = weight
+    ? heights
+        .filter((h) => Math.abs(daysBetween(h.date, weight.date)) <= WEIGHT_HEIGHT_MAX_DAYS_APART)
+        .sort(
+          (a, b) => Math.abs(daysBetween(a.date, weight.date)) - Math.abs(daysBetween(b.date, weight.date)),
+        )[0]
+    : undefined;
+  const derivedValue = weight && height ? weight.value / (height.value / 100) ** 2 : undefined;
+  const derived =
+    weight && derivedValue !== undefined && inRange(derivedValue, BMI_RANGE)
+      ? { value: Math.round(derivedValue * 10) / 10, date: weight.date, derived: true }
+      : undefined;
+  if (recorded && (!derived || recorded.date >= derived.date)) {
+    return { value: recorded.value, date: recorded.date, derived: false };
+  }
+  return derived;
+}

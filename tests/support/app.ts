@@ -18,18 +18,18 @@ export interface RunningApp {
 
 export async function startApp(
   env: Record<string, string> = {},
-  overrides: Partial<Pick<AppDependencies, 'fhirReader'>> = {},
+  overrides: Partial<Pick<AppDependencies, 'fhirReader' | 'logger'>> = {},
 ): Promise<RunningApp & { config: Config }> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
   const models = loadModels();
   const wordings = loadWordings();
   const app = createApp({
     config,
-    logger: createLogger(config.logLevel),
+    logger: overrides.logger ?? createLogger(config.logLevel),
     models,
     services: [patientViewService(models, wordings), orderSignService(models, wordings)],
     now: () => testDate,
-    ...overrides,
+    fhirReader: overrides.fhirReader,
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));

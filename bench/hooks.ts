@@ -1,0 +1,101 @@
+/**
+ * `npm run bench`: latency and throughput of the two hooks, and the service's memory.
+ * The service runs as its own process (as deployed); autocannon and the FHIR server run here,
+ * all on loopback. Bounded: each scenario runs for BENCH_SECONDS (default 10) and stops by itself.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import autocannon from 'autocannon';
+import { readFixture, startFhirServer } from '../tests/support/fhir-server.ts';
+import { fullPrefetch, hookBody } from '../tests/support/hook-calls.ts';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const port = 3900;
+const base = `http://127.0.0.1:${port}`;
+
+async function startService(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 100; i++) {
+    if (
+      await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return child;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('service did not start');
+}
+
+async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function run(title: string, path: string, body: unknown) {
+  const result = await autocannon({
+    url: `${base}${path}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    connections,
+    duration: seconds,
+  });
+  const { latency, requests, non2xx, errors } = result;
+  return {
+    title,
+    reqPerSec: Math.round(requests.average),
+    p50: latency.p50,
+    p97_5: latency.p97_5,
+    p99: latency.p99,
+    non2xx,
+    errors,
+  };
+}
+
+const fhir = await startFhirServer();
+for (const name of ['high-rbp-risk', 'case-report']) await fhir.load(await readFixture(name));
+const service = await startService();
+try {
+  const prefetch = await fullPrefetch(fhir.baseUrl, 'pvp-high-rbp-risk');
+  const rows = [
+    await run(
+      'patient-view, full prefetch',
+      '/cds-services/pvp-risk-patient-view',
+      await hookBody('patient-view', 'pvp-high-rbp-risk', { prefetch }),
+    ),
+    await run(
+      'order-sign (PVP draft), full prefetch',
+      '/cds-services/pvp-risk-order-sign',
+      await hookBody('order-sign', 'pvp-high-rbp-risk', {
+        prefetch,
+        draftOrders: 'high-rbp-risk.draft-orders',
+      }),
+    ),
+    await run(
+      'patient-view, no prefetch (9 FHIR searches)',
+      '/cds-services/pvp-risk-patient-view',
+      await hookBody('patient-view', 'pvp-high-rbp-risk', { fhirServer: fhir.baseUrl }),
+    ),
+  ];
+  const rss = await peakRssMb(service.pid ?? 0);
+  process.stdout.write(`node ${process.version}, ${connections} connections, ${seconds} s per scenario\n\n`);
+  process.stdout.write(
+    '| scenario | req/s | p50 ms | p97.5 ms | p99 ms | non-2xx | errors |\n|---|---|---|---|---|---|---|\n',
+  );
+  for (const r of rows) {
+    process.stdout.write(
+      `| ${r.title} | ${r.reqPerSec} | ${r.p50} | ${r.p97_5} | ${r.p99} | ${r.non2xx} | ${r.errors} |\n`,
+    );
+  }
+  process.stdout.write(`\nservice peak RSS: ${rss} MB\n`);
+} finally {
+  service.kill('SIGTERM');
+  await fhir.close();
+}

@@ -1,0 +1,187 @@
+/**
+ * Prefetch against a real FHIR server process misbehaving: errors, slowness, paging, absence; the
+ * four legal prefetch cases of CDS Hooks; and what the logs say (never the patient or the token).
+ */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningApp, startApp } from '../support/app.ts';
+import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
+import { fullPrefetch, hookBody, stable } from '../support/hook-calls.ts';
+
+const patientId = 'pvp-high-rbp-risk';
+const token = 'opaque-access-token-abc123';
+const logLines: string[] = [];
+const logger = pino(
+  { level: 'info' },
+  new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  }),
+);
+
+let app: RunningApp;
+let fhir: TestFhirServer;
+
+beforeAll(async () => {
+  [app, fhir] = await Promise.all([startApp({ FHIR_DEADLINE_MS: '400' }, { logger }), startFhirServer()]);
+  await fhir.load(await readFixture('high-rbp-risk'));
+});
+afterEach(() => fhir.setFaults({}));
+afterAll(async () => {
+  await Promise.all([app.close(), fhir.close()]);
+});
+
+async function patientView(body: unknown) {
+  const response = await app.post('/cds-services/pvp-risk-patient-view', body);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+function kinds(body: Record<string, unknown>): string[] {
+  const cards = body.cards as Array<{ extension: Record<string, { kind: string }> }>;
+  return cards.map((c) => c.extension['pvp-cds.assessment']?.kind ?? '?');
+}
+
+describe('FHIR server faults', () => {
+  it('412 naming the key when the server fails on it', async () => {
+    fhir.setFaults({ failWith: 500, failOnly: /^\/Observation/ });
+    const { status, body } = await patientView(
+      await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl }),
+    );
+    expect(status).toBe(412);
+    expect(body).toMatchObject({
+      resourceType: 'OperationOutcome',
+      issue: [{ code: 'incomplete', expression: ['observations'] }],
+    });
+    expect(JSON.stringify(body)).toMatch(/could not provide them/);
+  });
+
+  it('412 naming every key when the server answers 401 to our token', async () => {
+    fhir.setFaults({ failWith: 401 });
+    const { status, body } = await patientView(
+      await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl, token }),
+    );
+    expect(status).toBe(412);
+    expect((body.issue as Array<{ expression: string[] }>)[0]?.expression).toEqual([
+      'patient',
+      'observations',
+      'conditions',
+      'procedures',
+      'medicationRequests',
+    ]);
+  });
+
+  it('412 within the deadline when the server is too slow', async () => {
+    fhir.setFaults({ delayMs: 3000 });
+    const started = performance.now();
+    const { status, body } = await patientView(
+      await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl }),
+    );
+    expect(status).toBe(412);
+    expect(JSON.stringify(body)).toMatch(/did not answer within 400 ms/);
+    expect(performance.now() - started).toBeLessThan(2500);
+  });
+
+  it('412 when the server cannot be reached at all', async () => {
+    const { status } = await patientView(
+      await hookBody('patient-view', patientId, { fhirServer: 'http://127.0.0.1:9/fhir' }),
+    );
+    expect(status).toBe(412);
+  });
+
+  it('still answers when an optional source fails, and the card says what could not be read', async () => {
+    fhir.setFaults({ failWith: 404, failOnly: /^\/MedicationStatement/ });
+    const { status, body } = await patientView(
+      await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl }),
+    );
+    expect(status).toBe(200);
+    const [first] = body.cards as Array<{ detail: string }>;
+    expect(first?.detail).toContain('Could not be read from the FHIR server:** medicationStatements');
+  });
+});
+
+describe('paging', () => {
+  it('follows next links of a paged server to the same cards', async () => {
+    const paged = await startFhirServer({ maxPageSize: 2 });
+    try {
+      await paged.load(await readFixture('high-rbp-risk'));
+      const unpaged = await patientView(
+        await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl }),
+      );
+      const result = await patientView(
+        await hookBody('patient-view', patientId, { fhirServer: paged.baseUrl }),
+      );
+      expect(result.status).toBe(200);
+      expect(stable(result.body.cards as never)).toEqual(stable(unpaged.body.cards as never));
+      expect(paged.requests.filter((r) => r.path === '/Observation').length).toBeGreaterThan(1);
+    } finally {
+      await paged.close();
+    }
+  });
+});
+
+describe('the four prefetch cases of a key', () => {
+  it('absent: fetched from the FHIR server', async () => {
+    const { conditions: _, ...rest } = await fullPrefetch(fhir.baseUrl, patientId);
+    const before = fhir.requests.length;
+    const { status } = await patientView(
+      await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl, prefetch: rest }),
+    );
+    expect(status).toBe(200);
+    expect(fhir.requests.slice(before).map((r) => r.path)).toEqual(['/Condition']);
+  });
+
+  it('null: no data, nothing fetched (no conditions: no spine disease, no cards)', async () => {
+    const prefetch = { ...(await fullPrefetch(fhir.baseUrl, patientId)), conditions: null };
+    const before = fhir.requests.length;
+    const { status, body } = await patientView(
+      await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl, prefetch }),
+    );
+    expect(status).toBe(200);
+    expect(body).toEqual({ cards: [] });
+    expect(fhir.requests.length).toBe(before);
+  });
+
+  it('empty searchset: no data, nothing fetched', async () => {
+    const prefetch = {
+      ...(await fullPrefetch(fhir.baseUrl, patientId)),
+      medicationRequests: { resourceType: 'Bundle', type: 'searchset', total: 0 },
+    };
+    const before = fhir.requests.length;
+    const { body } = await patientView(
+      await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl, prefetch }),
+    );
+    expect(kinds(body)).toEqual(['refracture-risk', 'treatment-gap']);
+    expect(fhir.requests.length).toBe(before);
+  });
+
+  it('OperationOutcome: the client failed, so the key is fetched', async () => {
+    const prefetch = {
+      ...(await fullPrefetch(fhir.baseUrl, patientId)),
+      observations: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] },
+    };
+    const before = fhir.requests.length;
+    const { status } = await patientView(
+      await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl, prefetch }),
+    );
+    expect(status).toBe(200);
+    expect(fhir.requests.slice(before).map((r) => r.path)).toEqual(['/Observation']);
+  });
+});
+
+describe('logs', () => {
+  it('never carry the patient id, the access token or card text', async () => {
+    logLines.length = 0;
+    await patientView(await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl, token }));
+    fhir.setFaults({ failWith: 500 });
+    await patientView(await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl, token }));
+    const all = logLines.join('\n');
+    expect(all).toContain('"status":412');
+    expect(all).toContain('prefetch resolved');
+    expect(all).not.toContain(patientId);
+    expect(all).not.toContain(token);
+    expect(all).not.toMatch(/Re-fracture risk/);
+  });
+});

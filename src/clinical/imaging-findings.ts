@@ -93,7 +93,8 @@ function observationSays(resource: JsonObject, valueSet: ValueSet | undefined, p
 
 /**
  * Findings named by Conditions or Observations (a positive statement wins over a negative one). The cement
- * findings count only when the patient has a prior augmentation.
+ * findings exist only after an augmentation: without one they are absent (not applicable), not "not
+ * assessed", so a card before a first procedure does not list them as missing data.
  */
 export function readImagingFindings(
   conditions: readonly UsableCondition[],
@@ -103,6 +104,7 @@ export function readImagingFindings(
 ): ImagingFindingFacts {
   const facts: ImagingFindingFacts = {};
   for (const { finding, valueSet, text: pattern } of IMAGING_FINDINGS) {
+    if (CEMENT_FINDINGS.includes(finding) && !hasPriorAugmentation) facts[finding] = false;
     const statements = [
       ...conditions.map((condition) => ({
         type: 'Condition',

@@ -43,7 +43,7 @@ const facts = (parts: Partial<PatientRecord>) => extractFacts(record(parts), AS_
 
 describe('imaging findings', () => {
   it('are not assessed when nothing is said about them', () => {
-    const f = facts({});
+    const f = facts({ procedures: [priorPvp] });
     for (const name of [
       'intravertebralCleft',
       'fasciaInjury',
@@ -56,6 +56,17 @@ describe('imaging findings', () => {
     ] as const) {
       expect(f.features[name], name).toBeUndefined();
     }
+  });
+
+  it('are absent, not unassessed, for cement when there has been no augmentation', () => {
+    const f = facts({});
+    expect(f.features).toMatchObject({
+      cementMaldistribution: false,
+      cementLeakage: false,
+      solidLumpCement: false,
+      cementNotTouchingEndplates: false,
+    });
+    expect(f.features.intravertebralCleft).toBeUndefined();
   });
 
   it('reads kyphosis by its SNOMED CT code', () => {
@@ -117,7 +128,7 @@ describe('imaging findings', () => {
     const f = facts({
       observations: [finding({ text: 'MRI finding' }, { valueCodeableConcept: { text: '骨水泥渗漏' } })],
     });
-    expect(f.features.cementLeakage).toBeUndefined();
+    expect(f.features.cementLeakage).toBe(false);
     expect(f.ignored).toEqual([
       { resourceType: 'Observation', reason: 'cementLeakage: no prior augmentation' },
     ]);
@@ -136,8 +147,7 @@ describe('imaging findings', () => {
       diagnosis({ text: 'Cement not touching both endplates (NPEC)' }),
     ];
     const before = facts({ conditions: cement });
-    expect(before.features).not.toHaveProperty('cementLeakage');
-    expect(before.features).not.toHaveProperty('cementMaldistribution');
+    expect(before.features).toMatchObject({ cementLeakage: false, cementMaldistribution: false });
     const after = facts({ conditions: cement, procedures: [priorPvp] });
     expect(after.features).toMatchObject({
       cementLeakage: true,

@@ -151,6 +151,10 @@ describe('a Synthea-like patient (SNOMED CT, LOINC, RxNorm SCD)', () => {
       priorFragilityFracture: true,
       systemicGlucocorticoid: false,
       currentSmoker: false,
+      cementMaldistribution: false,
+      cementLeakage: false,
+      solidLumpCement: false,
+      cementNotTouchingEndplates: false,
     });
     expect(facts.hasSpineDisease).toBe(false);
     expect(facts.tScores).toEqual([{ site: 'forearm', value: -3.12, date: '2024-11-02' }]);

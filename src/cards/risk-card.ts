@@ -9,6 +9,7 @@ import { type CardContext, frameCard } from './card-frame.ts';
 import { fill, type Wording, word } from './wording.ts';
 
 const topFactorCount = 3;
+const maxSummaryLength = 139;
 
 function formatNumber(value: number): string {
   return (Number.isInteger(value) ? String(value) : value.toFixed(1)).replace('-', '−');
@@ -80,21 +81,25 @@ function tierScale(model: Model, wording: Wording): string {
     .join(', ');
 }
 
+/** Tier and points, then as many of the top factors as fit whole in a summary (under 140 characters). */
 function summary(assessment: Assessment, template: string, wording: Wording): string {
-  const top = [...assessment.factors]
+  const names = [...assessment.factors]
     .sort((a, b) => b.points - a.points)
     .slice(0, topFactorCount)
     .map((f) =>
       word(wording.factors, f.id)
         .replace(/\s*\(.*\)$/, '')
         .replace(/（.*）$/, ''),
-    )
-    .join(', ');
-  return fill(template, {
-    tier: word(wording.tiers, assessment.tier),
-    points: assessment.points,
-    top: top ? `: ${top}` : '',
-  });
+    );
+  const render = (top: string[]) =>
+    fill(template, {
+      tier: word(wording.tiers, assessment.tier),
+      points: assessment.points,
+      top: top.length > 0 ? `${wording.values.listIntro}${top.join(wording.values.listSeparator)}` : '',
+    });
+  let count = names.length;
+  while (count > 0 && [...render(names.slice(0, count))].length > maxSummaryLength) count--;
+  return render(names.slice(0, count));
 }
 
 export interface RiskCardInput {

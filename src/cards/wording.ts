@@ -20,6 +20,8 @@ const wordingSchema = z.object({
     levels: z.string(),
     tScore: z.string(),
     bmi: z.string(),
+    listIntro: z.string(),
+    listSeparator: z.string(),
   }),
   drugs: strings,
   detail: z.object({

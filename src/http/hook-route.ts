@@ -71,7 +71,7 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
     const missing = outcome.missing.filter((key) => service.requiredPrefetch.includes(key));
     logger.info(
       {
-        service: serviceId,
+        cdsService: serviceId,
         prefetchFetched: outcome.fetched,
         prefetchMissing: outcome.missing,
         fhirMs: Math.round(performance.now() - started),

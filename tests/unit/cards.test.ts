@@ -277,3 +277,23 @@ describe('care-gap cards', () => {
     expect(card.suggestions).toBeUndefined();
   });
 });
+
+describe('risk card summaries', () => {
+  it('name whole factors only, dropping the last ones that do not fit', () => {
+    const refracture = models['refracture-risk'];
+    const facts = factsWith({
+      priorFragilityFracture: true,
+      noAntiOsteoporosisDrug: true,
+      intravertebralCleft: true,
+      solidLumpCement: true,
+    });
+    const card = renderRiskCard(
+      { model: refracture, assessment: assess(refracture, facts), suggestions: [] },
+      context(),
+    );
+    expect(card.summary).toBe(
+      'Re-fracture risk after vertebral augmentation: high (9 pts): Earlier fragility fracture, No active anti-osteoporosis drug',
+    );
+    expect(card.summary).not.toContain('…');
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { negotiateLocale } from '../../src/http/locale.ts';
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      port: 3000,
+      fhirDeadlineMs: 2000,
+      fhirMaxPages: 10,
+      defaultLocale: 'en',
+    });
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['FHIR_DEADLINE_MS', '5'],
+    ['DEFAULT_LOCALE', 'fr'],
+    ['PUBLIC_BASE_URL', 'ftp://cds.example.org'],
+    ['NODE_ENV', 'staging'],
+  ])('refuses a bad %s, naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it('refuses to turn on fhir-kit-client debug logs, which print bearer tokens', () => {
+    expect(() => loadConfig({ DEBUG: 'fhir-kit-client:*' })).toThrow(
+      /DEBUG: must not enable fhir-kit-client/,
+    );
+    expect(() => loadConfig({ DEBUG: '*' })).toThrow(/DEBUG/);
+    expect(loadConfig({ DEBUG: 'express:router' }).port).toBe(3000);
+  });
+});
+
+describe('Accept-Language', () => {
+  it.each([
+    [undefined, 'en'],
+    ['zh-CN', 'zh-CN'],
+    ['zh-Hans-CN,zh;q=0.9', 'zh-CN'],
+    ['en-US,zh-CN;q=0.8', 'en'],
+    ['zh-CN;q=0.2,en;q=0.9', 'en'],
+    ['de-DE', 'en'],
+    ['en;q=0', 'en'],
+  ] as const)('%s → %s', (header, locale) => {
+    expect(negotiateLocale(header, 'en')).toBe(locale);
+  });
+
+  it('falls back to the configured default', () => {
+    expect(negotiateLocale('de-DE', 'zh-CN')).toBe('zh-CN');
+  });
+});

@@ -32,13 +32,14 @@ async function startService(): Promise<ChildProcess> {
   throw new Error('service did not start');
 }
 
-async function peakRssMb(pid: number): Promise<number> {
+/** Resident memory of the service process in MB: `VmRSS` now, or `VmHWM` (the peak so far). */
+async function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return Math.round(kb / 1024);
 }
 
-async function run(title: string, path: string, body: unknown) {
+async function run(service: ChildProcess, title: string, path: string, body: unknown) {
   const result = await autocannon({
     url: `${base}${path}`,
     method: 'POST',
@@ -48,7 +49,9 @@ async function run(title: string, path: string, body: unknown) {
     duration: seconds,
   });
   const { latency, requests, non2xx, errors } = result;
+  const rss = await rssMb(service.pid ?? 0, 'VmRSS');
   return {
+    rss,
     title,
     reqPerSec: Math.round(requests.average),
     p50: latency.p50,
@@ -62,15 +65,18 @@ async function run(title: string, path: string, body: unknown) {
 const fhir = await startFhirServer();
 for (const name of ['high-rbp-risk', 'case-report']) await fhir.load(await readFixture(name));
 const service = await startService();
+const idleRss = await rssMb(service.pid ?? 0, 'VmRSS');
 try {
   const prefetch = await fullPrefetch(fhir.baseUrl, 'pvp-high-rbp-risk');
   const rows = [
     await run(
+      service,
       'patient-view, full prefetch',
       '/cds-services/pvp-risk-patient-view',
       await hookBody('patient-view', 'pvp-high-rbp-risk', { prefetch }),
     ),
     await run(
+      service,
       'order-sign (PVP draft), full prefetch',
       '/cds-services/pvp-risk-order-sign',
       await hookBody('order-sign', 'pvp-high-rbp-risk', {
@@ -79,22 +85,23 @@ try {
       }),
     ),
     await run(
+      service,
       'patient-view, no prefetch (9 FHIR searches)',
       '/cds-services/pvp-risk-patient-view',
       await hookBody('patient-view', 'pvp-high-rbp-risk', { fhirServer: fhir.baseUrl }),
     ),
   ];
-  const rss = await peakRssMb(service.pid ?? 0);
+  const peakRss = await rssMb(service.pid ?? 0, 'VmHWM');
   process.stdout.write(`node ${process.version}, ${connections} connections, ${seconds} s per scenario\n\n`);
   process.stdout.write(
-    '| scenario | req/s | p50 ms | p97.5 ms | p99 ms | non-2xx | errors |\n|---|---|---|---|---|---|---|\n',
+    '| scenario | req/s | p50 ms | p97.5 ms | p99 ms | non-2xx | errors | RSS after, MB |\n|---|---|---|---|---|---|---|---|\n',
   );
   for (const r of rows) {
     process.stdout.write(
-      `| ${r.title} | ${r.reqPerSec} | ${r.p50} | ${r.p97_5} | ${r.p99} | ${r.non2xx} | ${r.errors} |\n`,
+      `| ${r.title} | ${r.reqPerSec} | ${r.p50} | ${r.p97_5} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.rss} |\n`,
     );
   }
-  process.stdout.write(`\nservice peak RSS: ${rss} MB\n`);
+  process.stdout.write(`\nservice RSS idle after start: ${idleRss} MB; peak: ${peakRss} MB\n`);
 } finally {
   service.kill('SIGTERM');
   await fhir.close();

@@ -33,7 +33,7 @@ function parseOrReject<T>(schema: z.ZodType<T>, value: unknown, prefix: string[]
   throw new InvalidRequest(`Invalid CDS Hooks request: ${message}`, paths);
 }
 
-export function baseUrlOf(req: Request, config: Config): string {
+function baseUrlOf(req: Request, config: Config): string {
   return config.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 }
 

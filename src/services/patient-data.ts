@@ -17,6 +17,7 @@ import type {
 import type { CardContext } from '../cards/card-frame.ts';
 import type { Wordings } from '../cards/wording.ts';
 import type { BaseContext, HookInput } from '../cds-hooks/service.ts';
+import type { PatientRecord } from '../clinical/patient-facts.ts';
 import { DXA_TSCORE_SITES, LOINC, SYSTEMS } from '../fhir/terminology.ts';
 
 /** DXA T-scores, BMI, weight, height, PHQ-9 total and panel, tobacco smoking status (terminology module). */
@@ -53,7 +54,7 @@ function ofType<T extends Resource>(resources: Resource[] | undefined, type: T['
   return (resources ?? []).filter((r): r is T => r.resourceType === type);
 }
 
-export function patientRecord(data: Record<string, Resource[]>, draftOrders: Resource[] = []) {
+export function patientRecord(data: Record<string, Resource[]>, draftOrders: Resource[] = []): PatientRecord {
   const medicationEntries = [
     ...(data.medicationRequests ?? []),
     ...(data.medicationStatements ?? []),

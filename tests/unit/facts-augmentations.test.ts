@@ -2,24 +2,12 @@ import type { Procedure, ServiceRequest } from 'fhir/r4';
 import { describe, expect, it } from 'vitest';
 import { extractFacts } from '../../src/clinical/facts.ts';
 import type { PatientRecord } from '../../src/clinical/patient-facts.ts';
+import { record } from '../support/patient-record.ts';
 
 const AS_OF = new Date('2025-06-15T10:00:00Z');
 const CPT = 'http://www.ama-assn.org/go/cpt';
 const LOINC = 'http://loinc.org';
 const patient = { reference: 'Patient/p' };
-
-function record(parts: Partial<PatientRecord>): PatientRecord {
-  return {
-    observations: [],
-    conditions: [],
-    procedures: [],
-    medications: [],
-    medicationResources: [],
-    serviceRequests: [],
-    draftOrders: [],
-    ...parts,
-  };
-}
 
 function procedure(code: Procedure['code'], fields: Partial<Procedure> = {}): Procedure {
   return {

@@ -2,25 +2,13 @@ import type { Condition, Procedure, ServiceRequest } from 'fhir/r4';
 import { describe, expect, it } from 'vitest';
 import { extractFacts } from '../../src/clinical/facts.ts';
 import type { PatientRecord } from '../../src/clinical/patient-facts.ts';
+import { record } from '../support/patient-record.ts';
 
 const AS_OF = new Date('2025-06-15T10:00:00Z');
 const SNOMED = 'http://snomed.info/sct';
 const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
 const CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
 const VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
-
-function record(parts: Partial<PatientRecord>): PatientRecord {
-  return {
-    observations: [],
-    conditions: [],
-    procedures: [],
-    medications: [],
-    medicationResources: [],
-    serviceRequests: [],
-    draftOrders: [],
-    ...parts,
-  };
-}
 
 function condition(
   coding: { system: string; code: string; display?: string } | undefined,

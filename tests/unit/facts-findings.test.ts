@@ -2,23 +2,11 @@ import type { Condition, Observation, Procedure } from 'fhir/r4';
 import { describe, expect, it } from 'vitest';
 import { extractFacts } from '../../src/clinical/facts.ts';
 import type { PatientRecord } from '../../src/clinical/patient-facts.ts';
+import { record } from '../support/patient-record.ts';
 
 const AS_OF = new Date('2025-06-15T10:00:00Z');
 const SNOMED = 'http://snomed.info/sct';
 const patient = { reference: 'Patient/p' };
-
-function record(parts: Partial<PatientRecord>): PatientRecord {
-  return {
-    observations: [],
-    conditions: [],
-    procedures: [],
-    medications: [],
-    medicationResources: [],
-    serviceRequests: [],
-    draftOrders: [],
-    ...parts,
-  };
-}
 
 const finding = (code: Observation['code'], fields: Partial<Observation> = {}): Observation => ({
   resourceType: 'Observation',

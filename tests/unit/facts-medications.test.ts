@@ -9,23 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { drugNamesIn } from '../../src/clinical/drug-recognition.ts';
 import { extractFacts } from '../../src/clinical/facts.ts';
 import type { PatientRecord } from '../../src/clinical/patient-facts.ts';
+import { record } from '../support/patient-record.ts';
 
 const AS_OF = new Date('2025-06-15T10:00:00Z');
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const patient = { reference: 'Patient/p' };
-
-function record(parts: Partial<PatientRecord>): PatientRecord {
-  return {
-    observations: [],
-    conditions: [],
-    procedures: [],
-    medications: [],
-    medicationResources: [],
-    serviceRequests: [],
-    draftOrders: [],
-    ...parts,
-  };
-}
 
 function request(
   concept: MedicationRequest['medicationCodeableConcept'],

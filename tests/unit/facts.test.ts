@@ -2,6 +2,7 @@ import type { Condition, MedicationRequest, Observation, Patient, Procedure, Ser
 import { describe, expect, it } from 'vitest';
 import { extractFacts } from '../../src/clinical/facts.ts';
 import type { PatientRecord } from '../../src/clinical/patient-facts.ts';
+import { record } from '../support/patient-record.ts';
 
 const AS_OF = new Date('2025-06-15T10:00:00Z');
 const SNOMED = 'http://snomed.info/sct';
@@ -9,19 +10,6 @@ const LOINC = 'http://loinc.org';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const ICD10CM = 'http://hl7.org/fhir/sid/icd-10-cm';
 const subject = { reference: 'urn:uuid:4f1c2e0a-synthea' };
-
-function record(parts: Partial<PatientRecord>): PatientRecord {
-  return {
-    observations: [],
-    conditions: [],
-    procedures: [],
-    medications: [],
-    medicationResources: [],
-    serviceRequests: [],
-    draftOrders: [],
-    ...parts,
-  };
-}
 
 const patient = (birthDate: string | undefined, gender?: Patient['gender']): Patient => ({
   resourceType: 'Patient',

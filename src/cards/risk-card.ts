@@ -5,6 +5,7 @@
  */
 import type { Card, Suggestion } from '../cds-hooks/schemas.ts';
 import type { Assessment, Model, ScoredFactor } from '../clinical/model.ts';
+import type { PatientFacts } from '../clinical/patient-facts.ts';
 import { type CardContext, frameCard } from './card-frame.ts';
 import { fill, type Wording, word } from './wording.ts';
 
@@ -106,10 +107,30 @@ export interface RiskCardInput {
   model: Model;
   assessment: Assessment;
   suggestions: Suggestion[];
+  /** What the facts layer read from text alone, and what it did not count: shown so the clinician can check. */
+  provenance: Pick<PatientFacts, 'ignored' | 'textMatches'>;
+}
+
+/** Distinct entries with their counts, e.g. `Observation: status entered-in-error (2)`. */
+function tally(entries: string[]): string {
+  const counts = new Map<string, number>();
+  for (const entry of entries) counts.set(entry, (counts.get(entry) ?? 0) + 1);
+  return [...counts].map(([entry, n]) => (n > 1 ? `${entry} (${n})` : entry)).join('; ');
+}
+
+function provenanceLines(provenance: RiskCardInput['provenance'], wording: Wording): string[] {
+  const matches = (provenance.textMatches ?? []).map((m) => `${m.concept} (${m.resourceType})`);
+  const ignored = provenance.ignored.map((i) => `${i.resourceType}: ${i.reason}`);
+  return [
+    matches.length > 0 ? fill(wording.detail.textMatches, { list: tally(matches) }) : '',
+    ignored.length > 0
+      ? fill(wording.detail.ignoredData, { count: ignored.length, list: tally(ignored) })
+      : '',
+  ];
 }
 
 export function renderRiskCard(
-  { model, assessment, suggestions }: RiskCardInput,
+  { model, assessment, suggestions, provenance }: RiskCardInput,
   context: CardContext,
 ): Card {
   const { wording } = context;
@@ -128,6 +149,7 @@ export function renderRiskCard(
     notAssessed.length > 0 ? fill(wording.detail.notAssessed, { list: notAssessed.join('; ') }) : '',
     shown.length > 0 ? fill(wording.detail.shown, { list: shown.join('; ') }) : '',
     unreadable.length > 0 ? fill(wording.detail.unreadable, { list: unreadable.join(', ') }) : '',
+    ...provenanceLines(provenance, wording),
     advice.length > 0 ? [wording.detail.adviceHeading, ...advice.map((a) => `- ${a}`)].join('\n') : '',
     fill(wording.detail.calibration, { model: model.id, version: model.version }),
   ]

@@ -31,6 +31,8 @@ const wordingSchema = z.object({
     notAssessed: z.string(),
     shown: z.string(),
     unreadable: z.string(),
+    textMatches: z.string(),
+    ignoredData: z.string(),
     provisional: z.string(),
     orNotPublished: z.string(),
     calibration: z.string(),

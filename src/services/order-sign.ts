@@ -52,8 +52,11 @@ export function orderSignService(models: Models, wordings: Wordings): CdsService
         const suggestions =
           rbp.tier !== 'low' && needsPhq9(facts) ? [serviceSuggestion('phq9', context)] : [];
         cards.push(
-          renderRiskCard({ model: rbpModel, assessment: rbp, suggestions }, context),
-          renderRiskCard({ model: refractureModel, assessment: refracture, suggestions: [] }, context),
+          renderRiskCard({ model: rbpModel, assessment: rbp, suggestions, provenance: facts }, context),
+          renderRiskCard(
+            { model: refractureModel, assessment: refracture, suggestions: [], provenance: facts },
+            context,
+          ),
           ...spineCareCards(facts, context),
         );
       }

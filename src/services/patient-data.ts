@@ -54,6 +54,18 @@ function ofType<T extends Resource>(resources: Resource[] | undefined, type: T['
   return (resources ?? []).filter((r): r is T => r.resourceType === type);
 }
 
+/** One copy of each resource that two prefetch keys both returned (an imaging-category DXA result). */
+function once<T extends Resource>(resources: T[]): T[] {
+  const seen = new Set<string>();
+  return resources.filter((r) => {
+    if (r.id === undefined) return true;
+    const key = `${r.resourceType}/${r.id}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export function patientRecord(data: Record<string, Resource[]>, draftOrders: Resource[] = []): PatientRecord {
   const medicationEntries = [
     ...(data.medicationRequests ?? []),
@@ -62,10 +74,10 @@ export function patientRecord(data: Record<string, Resource[]>, draftOrders: Res
   ];
   return {
     patient: ofType<Patient>(data.patient, 'Patient')[0],
-    observations: [
+    observations: once([
       ...ofType<Observation>(data.observations, 'Observation'),
       ...ofType<Observation>(data.imagingFindings, 'Observation'),
-    ],
+    ]),
     conditions: ofType<Condition>(data.conditions, 'Condition'),
     procedures: ofType<Procedure>(data.procedures, 'Procedure'),
     medications: [

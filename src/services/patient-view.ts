@@ -33,7 +33,7 @@ export function patientViewService(models: Models, wordings: Wordings): CdsServi
       const context = cardContext(input, wordings);
       const model = models['refracture-risk'];
       const refracture = renderRiskCard(
-        { model, assessment: assess(model, facts), suggestions: [] },
+        { model, assessment: assess(model, facts), suggestions: [], provenance: facts },
         context,
       );
       return byUrgency([refracture, ...spineCareCards(facts, context)]);

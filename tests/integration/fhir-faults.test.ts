@@ -185,3 +185,25 @@ describe('logs', () => {
     expect(all).not.toMatch(/Re-fracture risk/);
   });
 });
+
+describe('messy data, read from a FHIR server', () => {
+  it('names each record it did not count, once, on the risk card', async () => {
+    const messy = await startFhirServer();
+    try {
+      await messy.load(await readFixture('messy-data'));
+      const { status, body } = await patientView(
+        await hookBody('patient-view', 'pvp-messy-data', { fhirServer: messy.baseUrl }),
+      );
+      expect(status).toBe(200);
+      const [risk] = body.cards as Array<{ detail: string }>;
+      const line = risk?.detail.split('\n\n').find((l) => l.startsWith('**Not counted:**'));
+      expect(line).toBe(
+        '**Not counted:** 8 record(s): Observation: dated in the future; Observation: status entered-in-error; ' +
+          'Condition: verification status refuted; Condition: not confirmed (unconfirmed); Observation: T-score: duplicate; ' +
+          'Observation: T-score: no value; MedicationRequest: status entered-in-error; Condition: diabetes: not active.',
+      );
+    } finally {
+      await messy.close();
+    }
+  });
+});

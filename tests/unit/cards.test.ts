@@ -15,6 +15,7 @@ import { loadModels } from '../../src/clinical/model-files.ts';
 import { factsWith } from '../support/facts.ts';
 
 const models = loadModels();
+const noProvenance = { ignored: [] };
 const wordings = loadWordings();
 
 function context(locale: 'en' | 'zh-CN' = 'en', unreadable: string[] = []): CardContext {
@@ -69,7 +70,9 @@ describe('risk cards', () => {
   const assessment = assess(rbp, facts);
 
   it('states tier, points and top factors in a summary under 140 characters', () => {
-    const card = valid(renderRiskCard({ model: rbp, assessment, suggestions: [] }, context()));
+    const card = valid(
+      renderRiskCard({ model: rbp, assessment, suggestions: [], provenance: noProvenance }, context()),
+    );
     expect(card.summary).toBe(
       'Residual back pain risk after PVP/PKP: high (6 pts): Depression, Low bone density, Two or more vertebral levels fractured or treated',
     );
@@ -78,7 +81,10 @@ describe('risk cards', () => {
   });
 
   it('tables the factors with points and sources, lists what was not assessed, names the model and calibration', () => {
-    const card = renderRiskCard({ model: rbp, assessment, suggestions: [] }, context());
+    const card = renderRiskCard(
+      { model: rbp, assessment, suggestions: [], provenance: noProvenance },
+      context(),
+    );
     const detail = card.detail ?? '';
     expect(detail).toContain(
       '| Depression (diagnosis or PHQ-9 ≥ 10) | yes | 2 | 3.43 | Yang 2019, [PMID 31561662](https://pubmed.ncbi.nlm.nih.gov/31561662/) |',
@@ -99,7 +105,10 @@ describe('risk cards', () => {
   });
 
   it('carries the machine-readable assessment', () => {
-    const card = renderRiskCard({ model: rbp, assessment, suggestions: [] }, context());
+    const card = renderRiskCard(
+      { model: rbp, assessment, suggestions: [], provenance: noProvenance },
+      context(),
+    );
     expect(card.extension).toEqual({
       'pvp-cds.assessment': {
         kind: 'residual-pain-risk',
@@ -118,7 +127,10 @@ describe('risk cards', () => {
   });
 
   it('offers override reasons on warnings and not on info cards', () => {
-    const warning = renderRiskCard({ model: rbp, assessment, suggestions: [] }, context());
+    const warning = renderRiskCard(
+      { model: rbp, assessment, suggestions: [], provenance: noProvenance },
+      context(),
+    );
     expect(warning.overrideReasons?.map((r) => r.code)).toEqual([
       'already-addressed',
       'patient-declined',
@@ -126,7 +138,7 @@ describe('risk cards', () => {
       'data-incorrect',
     ]);
     const low = renderRiskCard(
-      { model: rbp, assessment: assess(rbp, factsWith({})), suggestions: [] },
+      { model: rbp, assessment: assess(rbp, factsWith({})), suggestions: [], provenance: noProvenance },
       context(),
     );
     expect(low.indicator).toBe('info');
@@ -137,25 +149,35 @@ describe('risk cards', () => {
   it('sets selectionBehavior exactly when there are suggestions', () => {
     const withSuggestion = valid(
       renderRiskCard(
-        { model: rbp, assessment, suggestions: [serviceSuggestion('phq9', context())] },
+        {
+          model: rbp,
+          assessment,
+          suggestions: [serviceSuggestion('phq9', context())],
+          provenance: noProvenance,
+        },
         context(),
       ),
     );
     expect(withSuggestion.selectionBehavior).toBe('at-most-one');
-    const without = renderRiskCard({ model: rbp, assessment, suggestions: [] }, context());
+    const without = renderRiskCard(
+      { model: rbp, assessment, suggestions: [], provenance: noProvenance },
+      context(),
+    );
     expect(without).not.toHaveProperty('selectionBehavior');
     expect(without).not.toHaveProperty('suggestions');
   });
 
   it('renders in Simplified Chinese', () => {
-    const card = valid(renderRiskCard({ model: rbp, assessment, suggestions: [] }, context('zh-CN')));
+    const card = valid(
+      renderRiskCard({ model: rbp, assessment, suggestions: [], provenance: noProvenance }, context('zh-CN')),
+    );
     expect(card.summary).toMatch(/^椎体成形术后残余腰背痛风险：高（6 分）/);
     expect(card.detail).toContain('模型 rbp-v1');
   });
 
   it('says which sources could not be read', () => {
     const card = renderRiskCard(
-      { model: rbp, assessment, suggestions: [] },
+      { model: rbp, assessment, suggestions: [], provenance: noProvenance },
       context('en', ['medicationStatements']),
     );
     expect(card.detail).toContain('**Could not be read from the FHIR server:** medicationStatements');
@@ -178,6 +200,7 @@ describe('risk cards', () => {
           model: models['refracture-risk'],
           assessment: assess(models['refracture-risk'], facts),
           suggestions: [],
+          provenance: noProvenance,
         },
         long,
       ),
@@ -288,12 +311,41 @@ describe('risk card summaries', () => {
       solidLumpCement: true,
     });
     const card = renderRiskCard(
-      { model: refracture, assessment: assess(refracture, facts), suggestions: [] },
+      { model: refracture, assessment: assess(refracture, facts), suggestions: [], provenance: noProvenance },
       context(),
     );
     expect(card.summary).toBe(
       'Re-fracture risk after vertebral augmentation: high (9 pts): Earlier fragility fracture, No active anti-osteoporosis drug',
     );
     expect(card.summary).not.toContain('…');
+  });
+});
+
+describe('risk card provenance', () => {
+  it('says what was recognised from text and what was not counted', () => {
+    const rbp = models['residual-pain-risk'];
+    const facts = factsWith({ depression: true });
+    const card = renderRiskCard(
+      {
+        model: rbp,
+        assessment: assess(rbp, facts),
+        suggestions: [],
+        provenance: {
+          textMatches: [{ resourceType: 'Procedure', concept: 'augmentation:vertebroplasty' }],
+          ignored: [
+            { resourceType: 'Observation', reason: 'status entered-in-error' },
+            { resourceType: 'Observation', reason: 'status entered-in-error' },
+            { resourceType: 'Condition', reason: 'verification status refuted' },
+          ],
+        },
+      },
+      context(),
+    );
+    expect(card.detail).toContain(
+      '**Recognised from free text, not from a standard code (please check):** augmentation:vertebroplasty (Procedure).',
+    );
+    expect(card.detail).toContain(
+      '**Not counted:** 3 record(s): Observation: status entered-in-error (2); Condition: verification status refuted.',
+    );
   });
 });

@@ -1,4 +1,5 @@
 # pvp-cds: Node 24 LTS runs the TypeScript sources directly (type stripping); no build step.
+# Production needs PUBLIC_BASE_URL and CDS_CLIENTS_FILE (mount the trusted clients file), see README.
 FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app

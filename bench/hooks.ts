@@ -4,8 +4,11 @@
  * all on loopback. Bounded: each scenario runs for BENCH_SECONDS (default 10) and stops by itself.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { clientToken, signingKey } from '../tests/support/ehr-client.ts';
 import { readFixture, startFhirServer } from '../tests/support/fhir-server.ts';
 import { fullPrefetch, hookBody } from '../tests/support/hook-calls.ts';
 
@@ -14,9 +17,27 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const port = 3900;
 const base = `http://127.0.0.1:${port}`;
 
-async function startService(): Promise<ChildProcess> {
+const ehr = { iss: 'https://bench-ehr.example.org', key: signingKey('ES384') };
+
+/** The service trusts one EHR whose ES384 key is inline; every request carries a freshly signed token. */
+async function startService(fhirBaseUrl: string): Promise<ChildProcess> {
+  const clientsFile = join(await mkdtemp(join(tmpdir(), 'pvp-cds-bench-')), 'clients.json');
+  await writeFile(
+    clientsFile,
+    JSON.stringify({
+      clients: [{ iss: ehr.iss, jwks: { keys: [ehr.key.publicJwk] }, fhirServers: [fhirBaseUrl] }],
+    }),
+  );
   const child = spawn(process.execPath, ['src/main.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      PUBLIC_BASE_URL: base,
+      CDS_CLIENTS_FILE: clientsFile,
+      RATE_LIMIT_PER_MINUTE: '1000000',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 100; i++) {
@@ -45,6 +66,17 @@ async function run(service: ChildProcess, title: string, path: string, body: unk
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
+    requests: [
+      {
+        setupRequest: (request) => ({
+          ...request,
+          headers: {
+            ...request.headers,
+            authorization: `Bearer ${clientToken({ iss: ehr.iss, aud: `${base}${path}`, key: ehr.key })}`,
+          },
+        }),
+      },
+    ],
     connections,
     duration: seconds,
   });
@@ -64,7 +96,7 @@ async function run(service: ChildProcess, title: string, path: string, body: unk
 
 const fhir = await startFhirServer();
 for (const name of ['high-rbp-risk', 'case-report']) await fhir.load(await readFixture(name));
-const service = await startService();
+const service = await startService(fhir.baseUrl);
 const idleRss = await rssMb(service.pid ?? 0, 'VmRSS');
 try {
   const prefetch = await fullPrefetch(fhir.baseUrl, 'pvp-high-rbp-risk');

@@ -26,6 +26,18 @@ const envSchema = z.object({
   /** Largest request body accepted (bytes). */
   BODY_LIMIT_BYTES: integer(1024, 50 * 1024 * 1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `off` accepts unauthenticated calls (development only; refused in production). */
+  CDS_AUTH: z.enum(['on', 'off']).default('on'),
+  /** JSON file of trusted CDS clients; without it, development trusts the public CDS Hooks sandbox. */
+  CDS_CLIENTS_FILE: z.string().min(1).optional(),
+  CDS_TOKEN_LEEWAY_S: integer(0, 300).default(60),
+  CDS_TOKEN_MAX_LIFETIME_S: integer(10, 3600).default(300),
+  JWKS_TIMEOUT_MS: integer(100, 30_000).default(2000),
+  JWKS_REFRESH_COOLDOWN_MS: integer(0, 3_600_000).default(30_000),
+  /** Browser origins allowed to call (comma-separated, or `*`); default `*` in development, none in production. */
+  CORS_ORIGINS: z.string().optional(),
+  /** Calls per minute per client (per issuer; per address when unauthenticated). */
+  RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
   /** fhir-kit-client logs request headers, bearer tokens included, when its debug namespace is on. */
   DEBUG: z
     .string()
@@ -45,6 +57,15 @@ export type Config = {
   defaultLocale: Locale;
   bodyLimitBytes: number;
   logLevel: string;
+  auth: 'on' | 'off';
+  clientsFile: string | undefined;
+  tokenLeewaySeconds: number;
+  tokenMaxLifetimeSeconds: number;
+  jwksTimeoutMs: number;
+  jwksCooldownMs: number;
+  /** `*`, or the exact origins allowed. */
+  corsOrigins: '*' | string[];
+  rateLimitPerMinute: number;
 };
 
 export class ConfigError extends Error {
@@ -58,6 +79,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  if (production && e.CDS_AUTH === 'off')
+    throw new ConfigError('invalid configuration: CDS_AUTH: off is refused in production');
+  if (production && e.CDS_AUTH === 'on' && !e.CDS_CLIENTS_FILE) {
+    throw new ConfigError(
+      'invalid configuration: CDS_CLIENTS_FILE: production needs the trusted CDS clients',
+    );
+  }
+  if (production && !e.PUBLIC_BASE_URL) {
+    throw new ConfigError(
+      'invalid configuration: PUBLIC_BASE_URL: production needs it to check the token audience',
+    );
+  }
+  const cors = e.CORS_ORIGINS?.trim();
+  const corsOrigins: Config['corsOrigins'] =
+    cors === undefined
+      ? production
+        ? []
+        : '*'
+      : cors === '*'
+        ? '*'
+        : cors
+            .split(',')
+            .map((o) => o.trim())
+            .filter(Boolean);
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -68,5 +114,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultLocale: e.DEFAULT_LOCALE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    auth: e.CDS_AUTH,
+    clientsFile: e.CDS_CLIENTS_FILE,
+    tokenLeewaySeconds: e.CDS_TOKEN_LEEWAY_S,
+    tokenMaxLifetimeSeconds: e.CDS_TOKEN_MAX_LIFETIME_S,
+    jwksTimeoutMs: e.JWKS_TIMEOUT_MS,
+    jwksCooldownMs: e.JWKS_REFRESH_COOLDOWN_MS,
+    corsOrigins,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
   };
 }

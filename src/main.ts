@@ -10,6 +10,7 @@ import { createApp } from './http/app.ts';
 import { createLogger } from './observability/logger.ts';
 import { orderSignService } from './services/order-sign.ts';
 import { patientViewService } from './services/patient-view.ts';
+import { configuredVerifier } from './trust.ts';
 
 function start(): Server {
   const config = loadConfig();
@@ -20,6 +21,7 @@ function start(): Server {
     config,
     logger,
     models,
+    verifier: configuredVerifier(config, logger),
     services: [patientViewService(models, wordings), orderSignService(models, wordings)],
   });
   const server = app.listen(config.port, config.host, () => {

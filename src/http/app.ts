@@ -3,13 +3,16 @@
  * limit, request logs without PHI, discovery, the hook services, the model descriptions, errors.
  */
 import express, { type RequestHandler } from 'express';
+import type { ClientVerifier } from '../cds-hooks/client-jwt.ts';
 import type { BaseContext, CdsService } from '../cds-hooks/service.ts';
 import type { Models } from '../clinical/model-files.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
+import { clientAuth } from './client-auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { NotFound } from './errors.ts';
 import { type HookRouteOptions, hookRoute } from './hook-route.ts';
+import { rateLimit } from './rate-limit.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -18,6 +21,8 @@ export interface AppDependencies {
   models: Models;
   now?: () => Date;
   fhirReader?: HookRouteOptions['fhirReader'];
+  /** Verifies CDS clients' JWTs; absent only when authentication is off (development). */
+  verifier: ClientVerifier | undefined;
 }
 
 const securityHeaders: RequestHandler = (_req, res, next) => {
@@ -32,19 +37,26 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
 };
 
 /** Browser clients (the CDS Hooks sandbox) call us cross-origin; preflights carry no credentials. */
-const cors: RequestHandler = (req, res, next) => {
-  res.set({
-    'Access-Control-Allow-Origin': '*',
-    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-    'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept-Language',
-    'Access-Control-Max-Age': '600',
-  });
-  if (req.method === 'OPTIONS') {
-    res.status(204).end();
-    return;
-  }
-  next();
-};
+function cors(origins: Config['corsOrigins']): RequestHandler {
+  return (req, res, next) => {
+    const origin = req.get('origin');
+    const allowed = origins === '*' ? '*' : origin && origins.includes(origin) ? origin : undefined;
+    if (allowed) {
+      res.set({
+        'Access-Control-Allow-Origin': allowed,
+        'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+        'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept-Language',
+        'Access-Control-Max-Age': '600',
+      });
+      if (allowed !== '*') res.vary('Origin');
+    }
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+}
 
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -71,7 +83,9 @@ export function createApp(deps: AppDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(securityHeaders, cors, requestLog(logger));
+  app.use(securityHeaders, cors(config.corsOrigins), requestLog(logger));
+  // Callers are verified before their bodies are read; the model descriptions and health stay public.
+  app.use('/cds-services', clientAuth(config, deps.verifier, logger), rateLimit(config.rateLimitPerMinute));
   app.use(express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
 
   app.get('/healthz', (_req, res) => {

@@ -5,7 +5,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../observability/logger.ts';
-import { HttpError, operationOutcome } from './errors.ts';
+import { HttpError, operationOutcome, TooManyRequests, Unauthorized } from './errors.ts';
 
 const fhirJson = 'application/fhir+json; charset=utf-8';
 
@@ -30,6 +30,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     );
     const parserError = bodyParserError(error);
     if (error instanceof HttpError) {
+      if (error instanceof Unauthorized) res.set('WWW-Authenticate', 'Bearer');
+      if (error instanceof TooManyRequests) res.set('Retry-After', String(error.retryAfterSeconds));
       status = error.status;
       body = operationOutcome(error.issueCode, error.message, error.expression);
     } else if (parserError?.type === 'entity.parse.failed') {

@@ -32,6 +32,23 @@ export class NotFound extends HttpError {
   }
 }
 
+/** 401 with no detail: which check failed is logged, never told to the caller. */
+export class Unauthorized extends HttpError {
+  constructor() {
+    super(401, 'login', 'Unauthorized.');
+    this.name = 'Unauthorized';
+  }
+}
+
+export class TooManyRequests extends HttpError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super(429, 'throttled', 'Too many requests from this client; retry later.');
+    this.name = 'TooManyRequests';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 export class PrefetchUnavailable extends HttpError {
   readonly keys: string[];
   constructor(keys: string[], reason: string) {

@@ -2,16 +2,19 @@
  * POST /cds-services/{id}: validate once at the edge, resolve prefetch (request first, FHIR server
  * second, under one deadline), answer 412 naming what could not be had, then let the service speak.
  */
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { resolvePrefetch } from '../cds-hooks/prefetch.ts';
 import { hookRequestSchema } from '../cds-hooks/schemas.ts';
 import type { BaseContext, CdsService } from '../cds-hooks/service.ts';
+import { normaliseBaseUrl } from '../cds-hooks/trusted-clients.ts';
 import type { Config } from '../config.ts';
 import { createFhirReader, type FhirReader } from '../fhir/client.ts';
 import type { Logger } from '../observability/logger.ts';
+import { verifiedClient } from './client-auth.ts';
 import { InvalidRequest, NotFound, PrefetchUnavailable } from './errors.ts';
 import { negotiateLocale } from './locale.ts';
+import { baseUrlOf } from './public-url.ts';
 
 export interface HookRouteOptions {
   config: Config;
@@ -33,8 +36,15 @@ function parseOrReject<T>(schema: z.ZodType<T>, value: unknown, prefix: string[]
   throw new InvalidRequest(`Invalid CDS Hooks request: ${message}`, paths);
 }
 
-function baseUrlOf(req: Request, config: Config): string {
-  return config.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+/**
+ * The request's fhirServer receives a bearer token from us: only the servers configured for the
+ * verified client (exact base URL after normalisation). With authentication off (development), any.
+ */
+function mayCall(res: Response, fhirServer: string): boolean {
+  const client = verifiedClient(res);
+  if (!client) return true;
+  const wanted = normaliseBaseUrl(fhirServer);
+  return wanted !== undefined && client.fhirServers.some((allowed) => normaliseBaseUrl(allowed) === wanted);
 }
 
 export function hookRoute(options: HookRouteOptions): RequestHandler {
@@ -55,9 +65,9 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       );
     }
     const context = parseOrReject(service.contextSchema, request.context, ['context']);
-    const reader = request.fhirServer
-      ? readerFor(request.fhirServer, request.fhirAuthorization?.access_token)
-      : undefined;
+    const fhirServer =
+      request.fhirServer && mayCall(res, request.fhirServer) ? request.fhirServer : undefined;
+    const reader = fhirServer ? readerFor(fhirServer, request.fhirAuthorization?.access_token) : undefined;
     const signal = AbortSignal.timeout(config.fhirDeadlineMs);
     const started = performance.now();
     const outcome = await resolvePrefetch({
@@ -79,11 +89,13 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       'prefetch resolved',
     );
     if (missing.length > 0) {
-      const reason = !reader
+      const reason = !request.fhirServer
         ? 'The request carries neither these prefetch keys nor a fhirServer to fetch them from.'
-        : signal.aborted
-          ? `The FHIR server did not answer within ${config.fhirDeadlineMs} ms.`
-          : 'The FHIR server could not provide them.';
+        : !reader
+          ? 'The request names a fhirServer this client is not trusted to name, so it was not contacted.'
+          : signal.aborted
+            ? `The FHIR server did not answer within ${config.fhirDeadlineMs} ms.`
+            : 'The FHIR server could not provide them.';
       throw new PrefetchUnavailable(missing, reason);
     }
     const cards = service.handle({

@@ -7,6 +7,7 @@ import { type AppDependencies, createApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { orderSignService } from '../../src/services/order-sign.ts';
 import { patientViewService } from '../../src/services/patient-view.ts';
+import { configuredVerifier } from '../../src/trust.ts';
 
 export const testDate = new Date('2026-11-22T10:00:00Z');
 
@@ -20,12 +21,14 @@ export async function startApp(
   env: Record<string, string> = {},
   overrides: Partial<Pick<AppDependencies, 'fhirReader' | 'logger'>> = {},
 ): Promise<RunningApp & { config: Config }> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', CDS_AUTH: 'off', ...env });
+  const logger = overrides.logger ?? createLogger(config.logLevel);
   const models = loadModels();
   const wordings = loadWordings();
   const app = createApp({
     config,
-    logger: overrides.logger ?? createLogger(config.logLevel),
+    logger,
+    verifier: configuredVerifier(config, logger),
     models,
     services: [patientViewService(models, wordings), orderSignService(models, wordings)],
     now: () => testDate,

@@ -6,8 +6,6 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../support/app.ts';
 import {
@@ -21,6 +19,7 @@ import {
 } from '../support/ehr-client.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
 import { fullPrefetch, hookBody } from '../support/hook-calls.ts';
+import { capturedLogger } from '../support/log-capture.ts';
 
 const ehrA = 'https://ehr-a.example.org';
 const ehrB = 'https://ehr-b.example.org';
@@ -32,16 +31,7 @@ let jwks: JwksServer;
 let elsewhere: JwksServer;
 let keyA: SigningKey;
 let keyB: SigningKey;
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'info' },
-  new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  }),
-);
+const { logger, lines: logLines } = capturedLogger();
 
 beforeAll(async () => {
   keyA = signingKey('ES384');

@@ -2,25 +2,15 @@
  * Prefetch against a real FHIR server process misbehaving: errors, slowness, paging, absence; the
  * four legal prefetch cases of CDS Hooks; and what the logs say (never the patient or the token).
  */
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../support/app.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
 import { fullPrefetch, hookBody, stable } from '../support/hook-calls.ts';
+import { capturedLogger } from '../support/log-capture.ts';
 
 const patientId = 'pvp-high-rbp-risk';
 const token = 'opaque-access-token-abc123';
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'info' },
-  new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  }),
-);
+const { logger, lines: logLines } = capturedLogger();
 
 let app: RunningApp;
 let fhir: TestFhirServer;

@@ -152,7 +152,8 @@ function extract(record: unknown, asOf: string, ledger: Ledger): PatientFacts {
     vertebralFractures,
     augmentations,
     indexLevels,
-    hasSpineDisease: fractures.vertebral.length > 0 || augmentations.length > 0,
+    // An osteoporotic (not traumatic) vertebral fracture, or a prior PVP/PKP: the patients these models are for.
+    hasSpineDisease: fractures.vertebral.some((f) => !f.traumatic) || augmentations.length > 0,
     antiOsteoporosis: medication.antiOsteoporosis,
     glucocorticoids: medication.glucocorticoids,
     ...(medication.denosumabGap ? { denosumabGap: medication.denosumabGap } : {}),

@@ -137,6 +137,14 @@ describe('vertebral fractures', () => {
   it('takes the level from an S32.0 code and counts the traumatic fracture', () => {
     const f = facts([condition({ system: ICD10CM, code: 'S32.020A' })]);
     expect(f.vertebralFractures).toEqual([{ levels: ['L2'], date: '2024-01-10' }]);
+    expect(f.features.fracturedLevelCount).toBe(1);
+  });
+
+  it('does not make a traumatic fracture alone into osteoporotic spine disease', () => {
+    const traumatic = condition({ system: ICD10CM, code: 'S32.020A' });
+    expect(facts([traumatic]).hasSpineDisease).toBe(false);
+    const osteoporotic = condition({ system: ICD10CM, code: 'M80.08XA' });
+    expect(facts([traumatic, osteoporotic]).hasSpineDisease).toBe(true);
   });
 
   it('reads Synthea "pathological fracture due to osteoporosis" as vertebral only when a vertebra is named', () => {

@@ -6,15 +6,24 @@ import { NEGATION_BEFORE } from '../fhir/terminology.ts';
 
 export type Mention = 'present' | 'absent';
 
+/** The terminology patterns are compiled once; their global copies, needed by matchAll, once each too. */
+const globalVariants = new WeakMap<RegExp, RegExp>();
+
+function globalVariant(pattern: RegExp): RegExp {
+  let global = globalVariants.get(pattern);
+  if (!global) {
+    global = pattern.flags.includes('g') ? pattern : new RegExp(pattern.source, `${pattern.flags}g`);
+    globalVariants.set(pattern, global);
+  }
+  return global;
+}
+
 /**
  * Whether the texts mention the pattern: 'present' if any mention is not negated, 'absent' if every
  * mention is negated, undefined if there is no mention.
  */
 export function mentionIn(texts: readonly string[], pattern: RegExp): Mention | undefined {
-  const global = new RegExp(
-    pattern.source,
-    pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`,
-  );
+  const global = globalVariant(pattern);
   let negated = false;
   for (const words of texts) {
     for (const match of words.matchAll(global)) {

@@ -84,8 +84,8 @@ function byCode<D extends string>(definitions: readonly DrugDefinition<D>[], cod
 }
 
 interface NameEntry {
-  name: string;
-  chinese: boolean;
+  /** English names as whole words, case-insensitive; Chinese names as substrings. Compiled once. */
+  pattern: RegExp;
   drug: string;
   group: 'anti' | 'gc';
 }
@@ -98,7 +98,14 @@ const NAME_ENTRIES: readonly NameEntry[] = [
     ...d.names.map((name) => ({ name, chinese: false, drug: d.drug as string, group })),
     ...d.chineseNames.map((name) => ({ name, chinese: true, drug: d.drug as string, group })),
   ])
-  .sort((a, b) => b.name.length - a.name.length);
+  .sort((a, b) => b.name.length - a.name.length)
+  .map(({ name, chinese, drug, group }) => ({
+    pattern: chinese
+      ? new RegExp(escapeRegExp(name), 'g')
+      : new RegExp(`(?<![A-Za-z])${escapeRegExp(name)}(?![A-Za-z])`, 'gi'),
+    drug,
+    group,
+  }));
 
 /**
  * Drug names in text: English names as whole words, case-insensitive; Chinese names as substrings.
@@ -108,10 +115,7 @@ export function drugNamesIn(texts: readonly string[]): { anti: Set<string>; gc: 
   const found = { anti: new Set<string>(), gc: new Set<string>() };
   let remaining = texts.join('\n').replace(NOT_A_DRUG_NAME, ' ');
   for (const entry of NAME_ENTRIES) {
-    const pattern = entry.chinese
-      ? new RegExp(escapeRegExp(entry.name), 'g')
-      : new RegExp(`(?<![A-Za-z])${escapeRegExp(entry.name)}(?![A-Za-z])`, 'gi');
-    const replaced = remaining.replace(pattern, ' ');
+    const replaced = remaining.replace(entry.pattern, ' ');
     if (replaced !== remaining) found[entry.group].add(entry.drug);
     remaining = replaced;
   }

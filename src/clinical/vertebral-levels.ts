@@ -55,6 +55,16 @@ const ORDINALS = [
 const RANGE_SEPARATOR = /^\s*(-|–|—|~|～|至|到|to|through|thru)\s*$/i;
 const NUMBER = '\\d{1,2}|[一二三四五六七八九十]{1,3}';
 
+/** Level patterns built from the constants above, compiled once (matchAll works on a copy). */
+const chineseOrdinal = new RegExp(
+  `第\\s*((?:${NUMBER})(?:\\s*[-–—~～至到、,，和及]\\s*(?:${NUMBER}))*)\\s*(颈|胸|腰|骶)\\s*椎`,
+  'g',
+);
+const englishOrdinal = new RegExp(
+  `\\b(${ORDINALS.join('|')}|\\d{1,2}(?:st|nd|rd|th))\\s+(cervical|thoracic|dorsal|lumbar|sacral)\\s+vertebra`,
+  'gi',
+);
+
 /** "T1"/"T2" followed by these words are MRI sequences, not vertebrae. */
 const MRI_SEQUENCE_AFTER =
   /^\s*(-?\s*weighted|WI\b|W\b|hyper|hypo|signal|image|sequence|FS\b|STIR|加权|信号|像|压脂)/i;
@@ -123,10 +133,6 @@ function* tokensOf(words: string): Generator<Token> {
     const levels = regionNumbers(region, m[3] === undefined ? (m[2] ?? '') : `${m[2]}-${m[3]}`);
     if (levels.length > 0) yield { start: m.index, end: m.index + m[0].length, levels };
   }
-  const chineseOrdinal = new RegExp(
-    `第\\s*((?:${NUMBER})(?:\\s*[-–—~～至到、,，和及]\\s*(?:${NUMBER}))*)\\s*(颈|胸|腰|骶)\\s*椎`,
-    'g',
-  );
   for (const m of words.matchAll(chineseOrdinal)) {
     const levels = regionNumbers(CHINESE_REGION[m[2] ?? ''] ?? '', m[1] ?? '');
     if (levels.length > 0) yield { start: m.index, end: m.index + m[0].length, levels };
@@ -143,10 +149,6 @@ function* tokensOf(words: string): Generator<Token> {
     const level = toLevel(ENGLISH_REGION[(m[1] ?? '').toLowerCase()], Number(m[2]));
     if (level) yield { start: m.index, end: m.index + m[0].length, levels: [level] };
   }
-  const englishOrdinal = new RegExp(
-    `\\b(${ORDINALS.join('|')}|\\d{1,2}(?:st|nd|rd|th))\\s+(cervical|thoracic|dorsal|lumbar|sacral)\\s+vertebra`,
-    'gi',
-  );
   for (const m of words.matchAll(englishOrdinal)) {
     const ordinal = (m[1] ?? '').toLowerCase();
     const n = ORDINALS.includes(ordinal) ? ORDINALS.indexOf(ordinal) + 1 : Number.parseInt(ordinal, 10);

@@ -28,6 +28,7 @@ const clientsFileSchema = z
     message: 'each iss may appear once',
   });
 
+/** A trusted client; its `fhirServers` are normalised base URLs (see `normaliseBaseUrl`). */
 export type TrustedClient = z.infer<typeof clientSchema>;
 
 /** A FHIR base URL compared by scheme, host, port and path, without a trailing slash or default port. */
@@ -54,7 +55,7 @@ export function sandboxClient(): TrustedClient {
     iss: sandboxIssuer,
     jwksUrls: [sandboxJku],
     jwks,
-    // The sandbox's default R4 server, and `npm run demo`'s local one.
+    // The sandbox's default R4 server, and `npm run demo`'s local one (already normalised base URLs).
     fhirServers: [
       'https://launch.smarthealthit.org/v/r4/fhir',
       'http://localhost:8080/fhir',
@@ -99,7 +100,11 @@ export function parseClientsFile(text: string, source: string, production: boole
       }
     }
   });
-  return parsed.data.clients;
+  // Normalised once here, so each hook call compares its fhirServer against plain strings.
+  return parsed.data.clients.map((client) => ({
+    ...client,
+    fhirServers: client.fhirServers.flatMap((url) => normaliseBaseUrl(url) ?? []),
+  }));
 }
 
 export function loadClientsFile(path: string, production: boolean): TrustedClient[] {

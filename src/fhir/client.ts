@@ -5,14 +5,11 @@
  */
 import { Client } from 'fhir-kit-client';
 
+/** Carries the HTTP status only; whether the deadline passed is the caller's signal to read. */
 export class FhirReadFailed extends Error {
-  readonly status: number | undefined;
-  readonly timedOut: boolean;
-  constructor(status: number | undefined, timedOut: boolean) {
-    super(timedOut ? 'FHIR read timed out' : `FHIR read failed${status ? ` with HTTP ${status}` : ''}`);
+  constructor(status: number | undefined) {
+    super(`FHIR read failed${status ? ` with HTTP ${status}` : ''}`);
     this.name = 'FhirReadFailed';
-    this.status = status;
-    this.timedOut = timedOut;
   }
 }
 
@@ -42,7 +39,7 @@ export function createFhirReader(baseUrl: string, accessToken?: string): FhirRea
       try {
         return await client.request(pathOrUrl, { options: { signal } });
       } catch (error) {
-        throw new FhirReadFailed(statusOf(error), signal.aborted);
+        throw new FhirReadFailed(statusOf(error));
       }
     },
   };

@@ -44,7 +44,7 @@ function mayCall(res: Response, fhirServer: string): boolean {
   const client = verifiedClient(res);
   if (!client) return true;
   const wanted = normaliseBaseUrl(fhirServer);
-  return wanted !== undefined && client.fhirServers.some((allowed) => normaliseBaseUrl(allowed) === wanted);
+  return wanted !== undefined && client.fhirServers.includes(wanted);
 }
 
 export function hookRoute(options: HookRouteOptions): RequestHandler {

@@ -3,22 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { extractFacts } from '../../src/clinical/facts.ts';
 import { numberInText } from '../../src/clinical/observations.ts';
 import type { PatientRecord } from '../../src/clinical/patient-facts.ts';
+import { record as emptyRecordWith } from '../support/patient-record.ts';
 
 const AS_OF = new Date('2025-06-15T10:00:00Z');
 const LOINC = 'http://loinc.org';
 const SNOMED = 'http://snomed.info/sct';
 
-function record(observations: Observation[]): PatientRecord {
-  return {
-    observations,
-    conditions: [],
-    procedures: [],
-    medications: [],
-    medicationResources: [],
-    serviceRequests: [],
-    draftOrders: [],
-  };
-}
+const record = (observations: Observation[]): PatientRecord => emptyRecordWith({ observations });
 
 function observation(code: string, fields: Partial<Observation>, date = '2025-03-01'): Observation {
   return {

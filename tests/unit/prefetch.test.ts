@@ -27,7 +27,7 @@ function fakeServer(pages: Record<string, unknown>, baseUrl = 'https://ehr.examp
     baseUrl,
     async get(url) {
       asked.push(url);
-      if (!(url in pages)) throw new FhirReadFailed(404, false);
+      if (!(url in pages)) throw new FhirReadFailed(404);
       return pages[url];
     },
   };

@@ -22,6 +22,15 @@ const good = {
 const file = (clients: unknown[]) => JSON.stringify({ clients });
 
 describe('the trusted clients file', () => {
+  it('normalises fhirServers once, at load', () => {
+    const [client] = parseClientsFile(
+      file([{ ...good, fhirServers: ['https://EHR.example.org:443/fhir/r4/'] }]),
+      'f',
+      true,
+    );
+    expect(client?.fhirServers).toEqual(['https://ehr.example.org/fhir/r4']);
+  });
+
   it('accepts a valid file', () => {
     expect(parseClientsFile(file([good]), 'clients.json', true)).toMatchObject([
       { iss: good.iss, fhirServers: good.fhirServers },
@@ -117,6 +126,7 @@ describe('development defaults', () => {
       alg: 'ES384',
       crv: 'P-384',
     });
+    expect(sandbox.fhirServers.every((url) => normaliseBaseUrl(url) === url)).toBe(true);
   });
 
   it('has no verifier when authentication is off, and one by default', () => {

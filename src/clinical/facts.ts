@@ -38,44 +38,41 @@ function femaleOf(patient: unknown): boolean | undefined {
   return gender === 'female' ? true : gender === 'male' ? false : undefined;
 }
 
-/** The draft's levels, else the latest augmentation's, else the latest vertebral fracture's. */
-function indexLevelsOf(
-  draft: Augmentation | undefined,
-  augmentations: readonly Augmentation[],
-  fractures: FractureHistory,
-): VertebralLevel[] {
-  const candidates = [
-    draft?.levels,
-    latestFirst(augmentations, (a) => a.date)[0]?.levels,
-    latestFirst(fractures.vertebral, (f) => f.date)[0]?.levels,
-  ];
-  return candidates.find((levels) => levels !== undefined && levels.length > 0) ?? [];
+interface IndexEvent {
+  levels: VertebralLevel[];
+  /** ISO date; undefined when nothing is dated and no order is being signed. */
+  date: string | undefined;
 }
 
 /**
- * A non-vertebral fragility fracture on record, or a non-traumatic vertebral fracture more than 90 days
- * before the index event (the draft order, else the latest augmentation or vertebral fracture).
+ * The index event: the fracture being treated. With a PVP/PKP order, the order's levels, dated by the
+ * latest fracture at those levels (a PVP often follows its fracture by weeks or months); otherwise the
+ * latest fracture or augmentation on record, whichever is newer. Levels come from the latest event
+ * that names any.
  */
-function hasPriorFragilityFracture(
+function indexEvent(
   draft: Augmentation | undefined,
   augmentations: readonly Augmentation[],
   fractures: FractureHistory,
   asOf: string,
-): boolean {
+): IndexEvent {
+  const events = latestFirst<{ levels: VertebralLevel[]; date?: string | undefined }>(
+    [...augmentations, ...fractures.vertebral],
+    (e) => e.date,
+  );
+  const latestDate = events[0]?.date;
+  const recordedLevels = events.find((e) => e.levels.length > 0)?.levels ?? [];
+  if (!draft || draft.levels.length === 0) {
+    return { levels: recordedLevels, date: draft ? (latestDate ?? asOf) : latestDate };
+  }
+  const treated = fractures.vertebral.filter((f) => f.levels.some((level) => draft.levels.includes(level)));
+  return { levels: draft.levels, date: latestFirst(treated, (f) => f.date)[0]?.date ?? latestDate ?? asOf };
+}
+
+/** A non-vertebral fragility fracture on record, or a non-traumatic vertebral fracture more than 90 days before the index event. */
+function hasPriorFragilityFracture(fractures: FractureHistory, index: IndexEvent): boolean {
   if (fractures.nonVertebralFragility.length > 0) return true;
-  // The index event is the fracture being treated: with a draft order, the latest fracture at the
-  // draft's levels (a PVP often follows its fracture by weeks or months, and that fracture is not
-  // "earlier" than itself); else the latest fracture or augmentation; today only if nothing is dated.
-  const treated = draft
-    ? fractures.vertebral
-        .filter((f) => f.levels.some((level) => draft.levels.includes(level)))
-        .map((f) => f.date)
-    : [];
-  const eventDates = [...augmentations.map((a) => a.date), ...fractures.vertebral.map((f) => f.date)];
-  const indexDate =
-    latestFirst(treated, (date) => date)[0] ??
-    latestFirst(eventDates, (date) => date)[0] ??
-    (draft ? asOf : undefined);
+  const indexDate = index.date;
   if (indexDate === undefined) return false;
   return fractures.vertebral.some(
     (f) => !f.traumatic && f.date !== undefined && daysBetween(f.date, indexDate) > EARLIER_FRACTURE_DAYS,
@@ -109,7 +106,8 @@ function extract(record: unknown, asOf: string, ledger: Ledger): PatientFacts {
   ]);
   const anyFractureOrAugmentation =
     fractures.vertebral.length > 0 || augmentations.length > 0 || !!draftAugmentation;
-  const indexLevels = indexLevelsOf(draftAugmentation, augmentations, fractures);
+  const index = indexEvent(draftAugmentation, augmentations, fractures, asOf);
+  const indexLevels = index.levels;
   const depressionCoded = hasActiveCondition(conditions, DEPRESSION, 'depression', ledger);
   const longTermSteroids = hasActiveCondition(
     conditions,
@@ -129,7 +127,7 @@ function extract(record: unknown, asOf: string, ledger: Ledger): PatientFacts {
     bmi: measured.bmi?.value,
     fracturedLevelCount: knownLevels.length > 0 ? knownLevels.length : anyFractureOrAugmentation ? 1 : 0,
     noAntiOsteoporosisDrug: !medication.antiOsteoporosis.some((use) => use.status === 'active'),
-    priorFragilityFracture: hasPriorFragilityFracture(draftAugmentation, augmentations, fractures, asOf),
+    priorFragilityFracture: hasPriorFragilityFracture(fractures, index),
     systemicGlucocorticoid:
       medication.glucocorticoids.some((use) => use.status === 'active') ||
       longTermSteroids ||

@@ -140,7 +140,7 @@ export interface PatientFacts {
   phq9?: { value: number; date: string };
   vertebralFractures: Array<{ levels: VertebralLevel[]; date?: string }>;
   augmentations: Augmentation[];
-  /** Levels of the index fracture: the draft order's, else the latest augmentation's, else the latest fracture's. */
+  /** Levels of the index fracture: the draft order's, else those of the newest fracture or augmentation naming any. */
   indexLevels: VertebralLevel[];
   /** An osteoporotic vertebral compression fracture, or a prior PVP/PKP, is on record. */
   hasSpineDisease: boolean;

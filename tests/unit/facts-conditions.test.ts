@@ -279,6 +279,24 @@ describe('earlier fragility fracture', () => {
     expect(f.features.priorFragilityFracture).toBe(false);
   });
 
+  it('takes the index event from the newest record: a new fracture after an old PVP', () => {
+    const oldPvp = {
+      resourceType: 'Procedure' as const,
+      status: 'completed' as const,
+      subject: { reference: 'Patient/p' },
+      code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '22511' }] },
+      performedDateTime: '2022-03-01',
+      bodySite: [{ text: 'L4' }],
+    };
+    const newFracture = condition(
+      { system: ICD10CM, code: 'M80.08XA' },
+      { onsetDateTime: '2025-04-01', bodySite: [{ text: 'T12' }] },
+    );
+    const f = facts([newFracture], { procedures: [oldPvp] });
+    expect(f.indexLevels).toEqual(['T12']);
+    expect(f.features.thoracolumbarJunction).toBe(true);
+  });
+
   describe('with a PVP/PKP being ordered', () => {
     const pvpOrder = (level?: string): ServiceRequest => ({
       resourceType: 'ServiceRequest',

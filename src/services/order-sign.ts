@@ -15,7 +15,13 @@ import { extractFacts } from '../clinical/facts.ts';
 import { assess } from '../clinical/model.ts';
 import type { Models } from '../clinical/model-files.ts';
 import type { PatientFacts } from '../clinical/patient-facts.ts';
-import { cardContext, patientRecord, prefetchTemplates, requiredPrefetch } from './patient-data.ts';
+import {
+  cardContext,
+  patientRecord,
+  prefetchTemplates,
+  requiredPrefetch,
+  usageRequirements,
+} from './patient-data.ts';
 import { byUrgency, spineCareCards } from './spine-care-cards.ts';
 
 /** PHQ-9 before the procedure: depression coded, or no PHQ-9 in 12 months, and none ordered yet. */
@@ -32,8 +38,7 @@ export function orderSignService(models: Models, wordings: Wordings): CdsService
       description:
         'When a vertebroplasty or kyphoplasty is being signed: the relative risk of residual back pain (model rbp-v1) with pre-procedure advice, and of a new or repeat vertebral fracture (model refracture-v1). When a systemic glucocorticoid is being signed for a patient with a vertebral fracture or prior PVP/PKP: a warning and a check of bone protection.',
       prefetch: prefetchTemplates,
-      usageRequirements:
-        'Reads Patient, Observation, Condition, Procedure, MedicationRequest, MedicationStatement, MedicationAdministration and ServiceRequest of the patient.',
+      usageRequirements,
     },
     requiredPrefetch,
     contextSchema: orderSignContextSchema,

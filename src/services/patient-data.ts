@@ -39,6 +39,10 @@ export const prefetchTemplates = {
   serviceRequests: `ServiceRequest?patient=${patient}&status=active&_count=100`,
 };
 
+/** What both services read, as discovery tells an EHR's administrators. */
+export const usageRequirements =
+  'Reads Patient, Observation, Condition, Procedure, MedicationRequest, MedicationStatement, MedicationAdministration and ServiceRequest of the patient.';
+
 type PrefetchKey = keyof typeof prefetchTemplates;
 
 /** Without these the scores would be guesses: 412. The others are read when the server has them. */

@@ -10,7 +10,13 @@ import { type BaseContext, type CdsService, defineService } from '../cds-hooks/s
 import { extractFacts } from '../clinical/facts.ts';
 import { assess } from '../clinical/model.ts';
 import type { Models } from '../clinical/model-files.ts';
-import { cardContext, patientRecord, prefetchTemplates, requiredPrefetch } from './patient-data.ts';
+import {
+  cardContext,
+  patientRecord,
+  prefetchTemplates,
+  requiredPrefetch,
+  usageRequirements,
+} from './patient-data.ts';
 import { byUrgency, spineCareCards } from './spine-care-cards.ts';
 
 export function patientViewService(models: Models, wordings: Wordings): CdsService<BaseContext> {
@@ -22,8 +28,7 @@ export function patientViewService(models: Models, wordings: Wordings): CdsServi
       description:
         'For a patient with an osteoporotic vertebral compression fracture or a prior vertebroplasty/kyphoplasty: the relative risk of a new or repeat vertebral fracture (model refracture-v1, cited), untreated osteoporosis, a missing DXA scan, and an overdue denosumab dose.',
       prefetch: prefetchTemplates,
-      usageRequirements:
-        'Reads Patient, Observation, Condition, Procedure, MedicationRequest, MedicationStatement, MedicationAdministration and ServiceRequest of the patient.',
+      usageRequirements,
     },
     requiredPrefetch,
     contextSchema: patientViewContextSchema,

@@ -14,6 +14,8 @@ export interface HookInput<Context> {
   data: Record<string, Resource[]>;
   /** Optional prefetch keys that could not be obtained. */
   unavailable: string[];
+  /** Resources and draft orders naming another patient, dropped before `data` and `context` were built. */
+  foreignRecords: number;
   locale: Locale;
   now: Date;
   /** Public base URL of this service, for links in cards. */

@@ -4,6 +4,7 @@
  */
 import type { RequestHandler, Response } from 'express';
 import type { z } from 'zod';
+import { onlyPatient, ownDraftOrders } from '../cds-hooks/patient-scope.ts';
 import { resolvePrefetch } from '../cds-hooks/prefetch.ts';
 import { hookRequestSchema } from '../cds-hooks/schemas.ts';
 import type { BaseContext, CdsService } from '../cds-hooks/service.ts';
@@ -64,7 +65,9 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
         ['hook'],
       );
     }
-    const context = parseOrReject(service.contextSchema, request.context, ['context']);
+    const parsedContext = parseOrReject(service.contextSchema, request.context, ['context']);
+    const drafts = ownDraftOrders(parsedContext, parsedContext.patientId);
+    const context = drafts.context;
     const fhirServer =
       request.fhirServer && mayCall(res, request.fhirServer) ? request.fhirServer : undefined;
     const reader = fhirServer ? readerFor(fhirServer, request.fhirAuthorization?.access_token) : undefined;
@@ -79,6 +82,14 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       maxPages: config.fhirMaxPages,
     });
     const missing = outcome.missing.filter((key) => service.requiredPrefetch.includes(key));
+    const scoped = onlyPatient(outcome.data, context.patientId);
+    const foreignRecords = Object.values(scoped.foreign).reduce((sum, n) => sum + n, drafts.foreign);
+    if (foreignRecords > 0) {
+      logger.warn(
+        { cdsService: serviceId, foreignResources: scoped.foreign, foreignDraftOrders: drafts.foreign },
+        'resources naming another patient were dropped',
+      );
+    }
     logger.info(
       {
         cdsService: serviceId,
@@ -100,8 +111,9 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
     }
     const cards = service.handle({
       context,
-      data: outcome.data,
+      data: scoped.data,
       unavailable: outcome.missing,
+      foreignRecords,
       locale: negotiateLocale(req.get('accept-language'), config.defaultLocale),
       now: options.now(),
       baseUrl: baseUrlOf(req, config),

@@ -11,9 +11,12 @@
  * - Unknown search parameters, unsupported modifiers and ambiguous references (`subject=123`) are a
  *   400 OperationOutcome: Medplum silently matches nothing, which would make a wrong query look like
  *   "no data". `param:Type=id` is rewritten to `param=Type/id` (Medplum ignores the type modifier).
+ * - `POST [type]/_search` with a form-encoded body (how the CDS Hooks sandbox fetches prefetch) answers
+ *   exactly as the GET search with the same parameters: body and query string together.
  * - Every request is recorded (method, path under the base, raw query, Authorization header), and
  *   faults can be injected: `delayMs`, `failWith` (every matching request answers that status with an
- *   OperationOutcome), `requireBearer` (401 unless `Authorization: Bearer <token>`).
+ *   OperationOutcome), `requireBearer` (401 unless `Authorization: Bearer <token>`), `ignoreFilters`
+ *   (every search returns every resource of its type, as a server that ignores the form body does).
  * `load()` stores a fixture bundle through Medplum's own transaction processing: PUT keeps the ids (the
  * MemoryRepository has no rollback, so a failing load may leave part of the bundle stored).
  * CORS is open, so the CDS Hooks sandbox can prefetch from it in a browser. Quiet: no logging.
@@ -62,6 +65,8 @@ export interface FaultOptions {
   failWith?: number;
   /** Limit `failWith` to requests whose `path?query` (decoded) matches, e.g. `/^\/Observation/`. */
   failOnly?: RegExp;
+  /** Answer every search with all resources of the type, as a server that ignores a form body does. */
+  ignoreFilters?: boolean;
 }
 
 export interface FhirServerOptions extends FaultOptions {
@@ -290,6 +295,7 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
     delayMs: options.delayMs,
     failWith: options.failWith,
     failOnly: options.failOnly,
+    ignoreFilters: options.ignoreFilters,
   };
   let baseUrl = '';
 
@@ -351,6 +357,7 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
   });
 
   app.use(express.json({ type: ['application/json', FHIR_JSON], limit: '20mb' }));
+  app.use(express.text({ type: 'application/x-www-form-urlencoded', limit: '1mb' }));
 
   const fhir = express.Router();
 
@@ -367,13 +374,17 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
     });
   });
 
-  fhir.get('/:resourceType', async (req: Request, res: Response) => {
-    const resourceType = String(req.params.resourceType);
+  /** A type search, from the query string (GET) or the query string and form body together (POST _search). */
+  async function search(
+    resourceType: string,
+    query: URLSearchParams,
+    selfUrl: string,
+    res: Response,
+  ): Promise<void> {
     if (!/^[A-Z][A-Za-z]+$/.test(resourceType) || !getSearchParameters(resourceType)) {
       sendFhir(res, 404, outcome('error', 'not-found', `Unknown resource type ${resourceType}`));
       return;
     }
-    const query = new URL(req.originalUrl, 'http://fhir.invalid').searchParams;
     let filters: URLSearchParams;
     let rules: SortRule[];
     let count: number | undefined;
@@ -389,7 +400,7 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       return;
     }
     const forwarded = new URLSearchParams(
-      [...filters].filter(([key]) => !['_sort', '_count', '_offset'].includes(key)),
+      [...filters].filter(([key]) => !['_sort', '_count', '_offset'].includes(key) && !faults.ignoreFilters),
     );
     const [result, resource] = await router.handleRequest(
       {
@@ -416,7 +427,7 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       options.maxPageSize ?? Number.POSITIVE_INFINITY,
     );
     const page = matches.slice(offset, offset + pageSize);
-    const link: BundleLink[] = [{ relation: 'self', url: `${baseUrl}${req.url}` }];
+    const link: BundleLink[] = [{ relation: 'self', url: selfUrl }];
     if (offset + page.length < matches.length && page.length > 0) {
       const next = new URLSearchParams([...filters].filter(([key]) => !['_count', '_offset'].includes(key)));
       next.set('_count', String(pageSize));
@@ -435,6 +446,28 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       ...(withUrls.length > 0 ? { entry: withUrls } : {}),
     };
     sendFhir(res, 200, bundle);
+  }
+
+  fhir.get('/:resourceType', (req: Request, res: Response) =>
+    search(
+      String(req.params.resourceType),
+      new URL(req.originalUrl, 'http://fhir.invalid').searchParams,
+      `${baseUrl}${req.url}`,
+      res,
+    ),
+  );
+
+  // The CDS Hooks sandbox fetches prefetch this way first: the form body holds the search parameters.
+  fhir.post('/:resourceType/_search', (req: Request, res: Response) => {
+    if (!req.is('application/x-www-form-urlencoded')) {
+      sendFhir(res, 415, outcome('error', 'not-supported', 'POST _search takes a form-encoded body'));
+      return;
+    }
+    const query = new URL(req.originalUrl, 'http://fhir.invalid').searchParams;
+    const form = new URLSearchParams(typeof req.body === 'string' ? req.body : '');
+    const params = new URLSearchParams([...query, ...form]);
+    const type = String(req.params.resourceType);
+    return search(type, params, `${baseUrl}/${type}?${params}`, res);
   });
 
   fhir.use(async (req: Request, res: Response) => {

@@ -7,6 +7,16 @@ import { z } from 'zod';
 export const locales = ['en', 'zh-CN'] as const;
 export type Locale = (typeof locales)[number];
 
+/** Whether a time zone name is one this runtime knows (an IANA name such as `Asia/Shanghai`, or `UTC`). */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const envSchema = z.object({
@@ -23,6 +33,11 @@ const envSchema = z.object({
   /** Most search pages followed per prefetch key. */
   FHIR_MAX_PAGES: integer(1, 100).default(10),
   DEFAULT_LOCALE: z.enum(locales).default('en'),
+  /** The clinic's IANA time zone: ages and "last N months" turn over at its midnight. Default: the process's. */
+  CLINIC_TIME_ZONE: z
+    .string()
+    .refine(isTimeZone, { message: 'must be an IANA time zone such as Asia/Shanghai or UTC' })
+    .default(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
   /** Largest request body accepted (bytes). */
   BODY_LIMIT_BYTES: integer(1024, 50 * 1024 * 1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -55,6 +70,7 @@ export type Config = {
   fhirDeadlineMs: number;
   fhirMaxPages: number;
   defaultLocale: Locale;
+  clinicTimeZone: string;
   bodyLimitBytes: number;
   logLevel: string;
   auth: 'on' | 'off';
@@ -112,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fhirDeadlineMs: e.FHIR_DEADLINE_MS,
     fhirMaxPages: e.FHIR_MAX_PAGES,
     defaultLocale: e.DEFAULT_LOCALE,
+    clinicTimeZone: e.CLINIC_TIME_ZONE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
     auth: e.CDS_AUTH,

@@ -16,7 +16,7 @@ function start(): Server {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const models = loadModels();
-  const wordings = loadWordings();
+  const wordings = loadWordings(Object.values(models));
   const app = createApp({
     config,
     logger,

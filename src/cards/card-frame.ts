@@ -1,11 +1,11 @@
 /**
- * What every card of ours shares: a uuid, the source, override reasons on warnings, and the
- * machine-readable assessment extension.
+ * What every card of ours shares: a uuid, the source (the model behind a risk card, the guideline
+ * behind a care-gap card), override reasons on warnings, and the machine-readable assessment extension.
  */
 import { randomUUID } from 'node:crypto';
 import type { Card, Suggestion } from '../cds-hooks/schemas.ts';
 import type { Assessment } from '../clinical/model.ts';
-import type { Wording } from './wording.ts';
+import { fill, type Wording, word } from './wording.ts';
 
 export type CardKind =
   | 'residual-pain-risk'
@@ -13,7 +13,8 @@ export type CardKind =
   | 'treatment-gap'
   | 'missing-dxa'
   | 'denosumab-gap'
-  | 'glucocorticoid-order';
+  | 'glucocorticoid-order'
+  | 'repeat-augmentation';
 
 export const extensionKey = 'pvp-cds.assessment';
 
@@ -36,6 +37,32 @@ export interface CardContext {
   modelUrl(modelId?: string): string;
   /** Optional prefetch keys that could not be read: the score may understate the risk. */
   unreadable: string[];
+  /** Records naming another patient, left out before scoring. */
+  foreignRecords: number;
+}
+
+/** The published sources the guideline cards cite (CLINICAL.md 1.1); each label is in the card wording. */
+const GUIDELINES = {
+  'conley-2020': 'https://doi.org/10.1002/jbmr.3877',
+  'tsourdi-2017': 'https://doi.org/10.1016/j.bone.2017.08.003',
+  'humphrey-2023': 'https://doi.org/10.1002/art.42646',
+  'case-report-003': undefined,
+} as const;
+
+export type GuidelineSource = keyof typeof GUIDELINES;
+
+export type CardSource =
+  | { guideline: GuidelineSource }
+  | { model: { id: string; version: string; kind: 'residual-pain-risk' | 'refracture-risk' } };
+
+function sourceOf(source: CardSource, context: CardContext): Card['source'] {
+  const { sources } = context.wording;
+  if ('model' in source) {
+    const { id, version, kind } = source.model;
+    return { label: fill(word(sources, kind), { model: id, version }), url: context.modelUrl(id) };
+  }
+  const url = GUIDELINES[source.guideline];
+  return { label: word(sources, source.guideline), url: url ?? context.modelUrl() };
 }
 
 const overrideReasonSystem = 'urn:pvp-cds:override-reason';
@@ -65,7 +92,10 @@ export interface CardContent {
   summary: string;
   detail: string;
   indicator: Card['indicator'];
+  source: CardSource;
   suggestions: Suggestion[];
+  /** `at-most-one` unless the suggestions are meant to be taken together. */
+  selectionBehavior?: 'at-most-one' | 'any';
   assessment?: Assessment;
 }
 
@@ -82,9 +112,9 @@ export function frameCard(content: CardContent, context: CardContext): Card {
     summary: clip(content.summary),
     detail: content.detail,
     indicator: content.indicator,
-    source: { label: context.wording.sourceLabel, url: context.modelUrl(content.assessment?.model) },
+    source: sourceOf(content.source, context),
     ...(content.suggestions.length > 0
-      ? { suggestions: content.suggestions, selectionBehavior: 'at-most-one' as const }
+      ? { suggestions: content.suggestions, selectionBehavior: content.selectionBehavior ?? 'at-most-one' }
       : {}),
     ...(content.indicator === 'info' ? {} : { overrideReasons: overrideReasons(context.wording) }),
     extension: { [extensionKey]: assessmentExtension(content.kind, content.assessment) },

@@ -1,12 +1,13 @@
 /**
  * The two risk cards (residual back pain, re-fracture): tier and top factors in the summary; a
  * markdown table of the factors found with points, odds ratio and source; what could not be
- * assessed; the model version and the statement that tiers are relative.
+ * assessed; what the data held; the advice; the model version and the statement that tiers are relative.
  */
 import type { Card, Suggestion } from '../cds-hooks/schemas.ts';
 import type { Assessment, Model, ScoredFactor } from '../clinical/model.ts';
 import type { PatientFacts } from '../clinical/patient-facts.ts';
 import { type CardContext, frameCard } from './card-frame.ts';
+import { provenanceLines } from './provenance.ts';
 import { fill, type Wording, word } from './wording.ts';
 
 const topFactorCount = 3;
@@ -34,19 +35,26 @@ function patientValue(factor: { id: string; value: number | boolean }, wording: 
   }
 }
 
+/** "3.5 (2.06–5.93)", with what the ratio is per and any note, in the card's language. */
 function oddsRatioText(factor: ScoredFactor, wording: Wording): string {
   const { value, ci, per, note } = factor.oddsRatio;
-  if (value === undefined) return wording.detail.orNotPublished;
+  const qualifiers = [
+    per && word(wording.oddsRatio.per, per),
+    note && word(wording.oddsRatio.notes, note),
+  ].filter((q): q is string => Boolean(q));
+  if (value === undefined) return qualifiers.join(wording.values.listSeparator);
   const interval = ci ? ` (${ci[0]}–${ci[1]})` : '';
-  const qualifiers = [per && `per ${per}`, note].filter(Boolean).join('; ');
-  return `${value}${interval}${qualifiers ? `, ${qualifiers}` : ''}`;
+  return [`${value}${interval}`, ...qualifiers].join(wording.values.listSeparator);
 }
 
-function citationText(factor: ScoredFactor): string {
-  const { short, doi, pmid, reference } = factor.citation;
-  if (doi) return `${short}, [doi:${doi}](https://doi.org/${doi})`;
-  if (pmid) return `${short}, [PMID ${pmid}](https://pubmed.ncbi.nlm.nih.gov/${pmid}/)`;
-  return reference ? `${short}, ${reference}` : short;
+function citationText(factor: ScoredFactor, wording: Wording): string {
+  const { short, design, doi, pmid, reference } = factor.citation;
+  const name = design
+    ? `${short}${fill(wording.values.aside, { value: word(wording.oddsRatio.designs, design) })}`
+    : short;
+  if (doi) return `${name}, [doi:${doi}](https://doi.org/${doi})`;
+  if (pmid) return `${name}, [PMID ${pmid}](https://pubmed.ncbi.nlm.nih.gov/${pmid}/)`;
+  return reference ? `${name}, ${reference}` : name;
 }
 
 /** Markdown table cells must not break the table. */
@@ -65,7 +73,7 @@ function factorTable(assessment: Assessment, wording: Wording): string {
         patientValue(f, wording),
         points,
         oddsRatioText(f, wording),
-        citationText(f),
+        citationText(f, wording),
       ];
       return `| ${cells.map(cell).join(' | ')} |`;
     });
@@ -79,7 +87,7 @@ function tierScale(model: Model, wording: Wording): string {
       const range = next ? `${tier.minPoints}–${next.minPoints - 1}` : `≥ ${tier.minPoints}`;
       return `${word(wording.tiers, tier.id)} ${range}`;
     })
-    .join(', ');
+    .join(wording.values.listSeparator);
 }
 
 /** Tier and points, then as many of the top factors as fit whole in a summary (under 140 characters). */
@@ -109,58 +117,49 @@ export interface RiskCardInput {
   suggestions: Suggestion[];
   /** What the facts layer read from text alone, and what it did not count: shown so the clinician can check. */
   provenance: Pick<PatientFacts, 'ignored' | 'textMatches'>;
+  /** What to consider, most important first. */
+  advice: string[];
+  /** Shown before the tier line (the imaging advice of a spine MRI or CT order). */
+  lead?: string;
+  /** The summary template; the card kind's own by default. */
+  summaryTemplate?: string;
+  /** The indicator; by default info at the lowest tier, warning above. */
+  indicator?: Card['indicator'];
 }
 
-/** Distinct entries with their counts, e.g. `Observation: status entered-in-error (2)`. */
-function tally(entries: string[]): string {
-  const counts = new Map<string, number>();
-  for (const entry of entries) counts.set(entry, (counts.get(entry) ?? 0) + 1);
-  return [...counts].map(([entry, n]) => (n > 1 ? `${entry} (${n})` : entry)).join('; ');
-}
-
-function provenanceLines(provenance: RiskCardInput['provenance'], wording: Wording): string[] {
-  const matches = (provenance.textMatches ?? []).map((m) => `${m.concept} (${m.resourceType})`);
-  const ignored = provenance.ignored.map((i) => `${i.resourceType}: ${i.reason}`);
-  return [
-    matches.length > 0 ? fill(wording.detail.textMatches, { list: tally(matches) }) : '',
-    ignored.length > 0
-      ? fill(wording.detail.ignoredData, { count: ignored.length, list: tally(ignored) })
-      : '',
-  ];
-}
-
-export function renderRiskCard(
-  { model, assessment, suggestions, provenance }: RiskCardInput,
-  context: CardContext,
-): Card {
+export function renderRiskCard(input: RiskCardInput, context: CardContext): Card {
+  const { model, assessment, suggestions, provenance, advice } = input;
   const { wording } = context;
-  const texts = wording.cards[assessment.kind];
-  const advice = texts.advice[assessment.tier] ?? [];
   const notAssessed = assessment.notAssessed.map((id) => word(wording.factors, id));
-  const shown = assessment.shown.map((s) => `${word(wording.factors, s.id)} (${patientValue(s, wording)})`);
-  const unreadable = context.unreadable;
+  const shown = assessment.shown.map(
+    (s) => `${word(wording.factors, s.id)}${fill(wording.values.aside, { value: patientValue(s, wording) })}`,
+  );
   const detail = [
+    input.lead ?? '',
     fill(wording.detail.tierLine, {
       tier: word(wording.tiers, assessment.tier),
       points: assessment.points,
       tierScale: tierScale(model, wording),
     }),
     factorTable(assessment, wording),
-    notAssessed.length > 0 ? fill(wording.detail.notAssessed, { list: notAssessed.join('; ') }) : '',
-    shown.length > 0 ? fill(wording.detail.shown, { list: shown.join('; ') }) : '',
-    unreadable.length > 0 ? fill(wording.detail.unreadable, { list: unreadable.join(', ') }) : '',
-    ...provenanceLines(provenance, wording),
+    notAssessed.length > 0
+      ? fill(wording.detail.notAssessed, { list: notAssessed.join(wording.values.listSeparator) })
+      : '',
+    shown.length > 0 ? fill(wording.detail.shown, { list: shown.join(wording.values.listSeparator) }) : '',
+    ...provenanceLines(provenance, context),
     advice.length > 0 ? [wording.detail.adviceHeading, ...advice.map((a) => `- ${a}`)].join('\n') : '',
     fill(wording.detail.calibration, { model: model.id, version: model.version }),
   ]
     .filter((part) => part !== '')
     .join('\n\n');
+  const lowest = assessment.tier === model.tiers[0]?.id;
   return frameCard(
     {
       kind: assessment.kind,
-      summary: summary(assessment, texts.summary, wording),
+      summary: summary(assessment, input.summaryTemplate ?? wording.cards[assessment.kind].summary, wording),
       detail,
-      indicator: assessment.tier === 'low' ? 'info' : 'warning',
+      indicator: input.indicator ?? (lowest ? 'info' : 'warning'),
+      source: { model: { id: model.id, version: model.version, kind: assessment.kind } },
       suggestions,
       assessment,
     },

@@ -1,11 +1,12 @@
 /**
  * Suggestions as draft FHIR orders the clinician can accept in one click. Codes: RxNorm ingredients
- * and CPT/LOINC as listed in CLINICAL.md (terminology module); the dose text is the card wording's.
+ * and CPT/LOINC as listed in CLINICAL.md or checked in src/clinical/terminology/README.md; the order
+ * text is the card wording's.
  */
 import { randomUUID } from 'node:crypto';
 import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
 import type { Suggestion } from '../cds-hooks/schemas.ts';
-import { SYSTEMS } from '../fhir/terminology.ts';
+import { SYSTEMS } from '../clinical/terminology/code-systems.ts';
 import type { CardContext } from './card-frame.ts';
 import { fill, word } from './wording.ts';
 
@@ -27,17 +28,22 @@ function references(context: CardContext) {
   };
 }
 
+type Order = MedicationRequest | ServiceRequest;
+
 function suggestion(
   label: string,
-  description: string,
-  resource: MedicationRequest | ServiceRequest,
+  orders: Array<{ description: string; resource: Order }>,
   recommended: boolean,
 ): Suggestion {
   return {
     label,
     uuid: randomUUID(),
     isRecommended: recommended,
-    actions: [{ type: 'create', description, resource: resource as unknown as { resourceType: string } }],
+    actions: orders.map(({ description, resource }) => ({
+      type: 'create' as const,
+      description,
+      resource: resource as unknown as { resourceType: string },
+    })),
   };
 }
 
@@ -57,33 +63,92 @@ export function drugSuggestion(drug: SuggestedDrug, context: CardContext, recomm
   };
   return suggestion(
     word(wording.suggestions, drug),
-    fill(wording.actions.create, { order: text }),
-    resource,
+    [{ description: fill(wording.actions.create, { order: text }), resource }],
     recommended,
   );
 }
 
-type ServiceOrder = 'dxa' | 'phq9';
+type ServiceOrder = 'dxa' | 'phq9' | 'esr' | 'crp' | 'procalcitonin';
 
+/**
+ * CPT 77080 and LOINC 44249-1 (CLINICAL.md); LOINC 4537-7 ESR (Westergren), 1988-5 CRP and 33959-8
+ * procalcitonin (Synthea and public LOINC extracts, see the terminology README).
+ */
 const serviceCodes: Record<ServiceOrder, { system: string; code: string; display: string }> = {
   dxa: { system: SYSTEMS.cpt, code: '77080', display: 'DXA bone density study, axial skeleton' },
   phq9: { system: SYSTEMS.loinc, code: '44249-1', display: 'PHQ-9 quick depression assessment panel' },
+  esr: {
+    system: SYSTEMS.loinc,
+    code: '4537-7',
+    display: 'Erythrocyte sedimentation rate by Westergren method',
+  },
+  crp: {
+    system: SYSTEMS.loinc,
+    code: '1988-5',
+    display: 'C reactive protein [Mass/volume] in Serum or Plasma',
+  },
+  procalcitonin: {
+    system: SYSTEMS.loinc,
+    code: '33959-8',
+    display: 'Procalcitonin [Mass/volume] in Serum or Plasma',
+  },
 };
 
-export function serviceSuggestion(order: ServiceOrder, context: CardContext): Suggestion {
-  const { wording } = context;
-  const text = word(wording.orderText, order);
-  const resource: ServiceRequest = {
+function serviceRequest(
+  coding: { system: string; code: string; display: string },
+  text: string,
+  context: CardContext,
+): ServiceRequest {
+  return {
     resourceType: 'ServiceRequest',
     status: 'draft',
     intent: 'order',
-    code: { coding: [serviceCodes[order]], text },
+    code: { coding: [coding], text },
     ...references(context),
   };
+}
+
+function serviceOrder(order: ServiceOrder, context: CardContext) {
+  const text = word(context.wording.orderText, order);
+  return {
+    description: fill(context.wording.actions.create, { order: text }),
+    resource: serviceRequest(serviceCodes[order], text, context),
+  };
+}
+
+export function serviceSuggestion(order: 'dxa' | 'phq9', context: CardContext): Suggestion {
+  return suggestion(word(context.wording.suggestions, order), [serviceOrder(order, context)], true);
+}
+
+/** Infection work-up before augmenting a cemented vertebra again: ESR, CRP and procalcitonin together. */
+export function infectionWorkUpSuggestion(context: CardContext): Suggestion {
   return suggestion(
-    word(wording.suggestions, order),
-    fill(wording.actions.create, { order: text }),
-    resource,
+    word(context.wording.suggestions, 'infectionWorkUp'),
+    (['esr', 'crp', 'procalcitonin'] as const).map((order) => serviceOrder(order, context)),
+    true,
+  );
+}
+
+/** CPT 72128 (CT thoracic spine without contrast) and 72131 (CT lumbar spine without contrast). */
+const spineCtCpt = { thoracic: '72128', lumbar: '72131' } as const;
+
+export function spineCtSuggestion(region: 'thoracic' | 'lumbar', context: CardContext): Suggestion {
+  const { wording } = context;
+  const values = { region: wording.regions[region] };
+  const text = fill(word(wording.orderText, 'spineCt'), values);
+  const coding = {
+    system: SYSTEMS.cpt,
+    code: spineCtCpt[region],
+    display: `CT ${region} spine without contrast`,
+  };
+  return suggestion(
+    fill(word(wording.suggestions, 'spineCt'), values),
+    [
+      {
+        description: fill(wording.actions.create, { order: text }),
+        resource: serviceRequest(coding, text, context),
+      },
+    ],
     true,
   );
 }

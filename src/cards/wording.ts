@@ -4,14 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { Model } from '../clinical/model.ts';
 import { type Locale, locales } from '../config.ts';
 
 const strings = z.record(z.string(), z.string().min(1));
-const adviceByTier = z.record(z.string(), z.array(z.string().min(1)).min(1));
 
 const wordingSchema = z.object({
   locale: z.enum(locales),
-  sourceLabel: z.string().min(1),
+  sources: strings,
   tiers: strings,
   factors: strings,
   values: z.object({
@@ -22,8 +22,21 @@ const wordingSchema = z.object({
     bmi: z.string(),
     listIntro: z.string(),
     listSeparator: z.string(),
+    /** Something in parentheses, in the locale's typography: " (x)" or "（x）". */
+    aside: z.string(),
   }),
+  oddsRatio: z.object({ per: strings, notes: strings, designs: strings }),
   drugs: strings,
+  evidence: z.object({
+    order: z.string(),
+    statement: z.string(),
+    dispense: z.string(),
+    administration: z.string(),
+  }),
+  records: strings,
+  prefetchKeys: strings,
+  ignored: z.object({ reasons: strings, topics: strings, statuses: strings }),
+  textConcepts: strings,
   detail: z.object({
     tierLine: z.string(),
     tableHeader: z.string(),
@@ -31,29 +44,74 @@ const wordingSchema = z.object({
     notAssessed: z.string(),
     shown: z.string(),
     unreadable: z.string(),
+    foreign: z.string(),
     textMatches: z.string(),
     ignoredData: z.string(),
     provisional: z.string(),
-    orNotPublished: z.string(),
     calibration: z.string(),
     adviceHeading: z.string(),
   }),
   cards: z.object({
-    'residual-pain-risk': z.object({ summary: z.string(), advice: adviceByTier }),
-    'refracture-risk': z.object({ summary: z.string(), advice: adviceByTier }),
-    'treatment-gap': z.object({ summary: z.string(), detail: z.string(), stopped: z.string() }),
+    'residual-pain-risk': z.object({
+      summary: z.string(),
+      imagingSummary: z.string(),
+      imagingAdvice: z.object({ MRI: z.string(), CT: z.string() }),
+      advice: z.object({
+        mri: z.string(),
+        cement: z.string(),
+        depressionCoded: z.string(),
+        depressionByScore: z.string(),
+        phq9Screen: z.string(),
+        rehabilitation: z.string(),
+        consent: z.string(),
+        otherCause: z.string(),
+        usual: z.string(),
+      }),
+    }),
+    'refracture-risk': z.object({
+      summary: z.string(),
+      advice: z.object({
+        keepTreating: z.string(),
+        treatNow: z.string(),
+        anabolic: z.string(),
+        followUp: z.string(),
+        falls: z.string(),
+      }),
+    }),
+    'treatment-gap': z.object({
+      summary: z.string(),
+      detail: z.string(),
+      stale: z.string(),
+      overdue: z.string(),
+      stopped: z.string(),
+      notPreventing: z.string(),
+      notPreventingReasons: strings,
+      choice: z.string(),
+      caveats: z.string(),
+    }),
     'missing-dxa': z.object({ summary: z.string(), detail: z.string() }),
     'denosumab-gap': z.object({ summary: z.string(), detail: z.string() }),
     'glucocorticoid-order': z.object({
       summary: z.string(),
       detail: z.string(),
+      planned: z.string(),
       covered: z.string(),
       uncovered: z.string(),
-      withOrder: z.string(),
+      ifContinued: z.string(),
+      notCounted: z.string(),
+    }),
+    'repeat-augmentation': z.object({
+      summary: z.string(),
+      orderedAgain: z.string(),
+      newFracture: z.string(),
+      when: z.string(),
+      advice: z.array(z.string().min(1)).min(1),
+      source: z.string(),
     }),
   }),
   suggestions: strings,
   orderText: strings,
+  regions: z.object({ thoracic: z.string(), lumbar: z.string() }),
   actions: z.object({ create: z.string() }),
   overrideReasons: strings,
 });
@@ -63,12 +121,38 @@ export type Wordings = Record<Locale, Wording>;
 
 const cardsDir = new URL('../../cards/', import.meta.url);
 
-export function loadWordings(): Wordings {
+/** The keys of a wording table that a model file uses but the wording does not translate. */
+function untranslated(models: readonly Model[], wording: Wording): string[] {
+  const missing: string[] = [];
+  const need = (table: Record<string, string>, key: string | undefined, where: string) => {
+    if (key !== undefined && !Object.hasOwn(table, key)) missing.push(`${where}.${key}`);
+  };
+  for (const model of models) {
+    for (const factor of [...model.factors, ...model.shownNotScored])
+      need(wording.factors, factor.id, 'factors');
+    for (const tier of model.tiers) need(wording.tiers, tier.id, 'tiers');
+    const scored = model.factors.flatMap((factor) => [
+      { oddsRatio: factor.oddsRatio, citation: factor.citation },
+      ...(factor.rule.type === 'bands' ? factor.rule.bands : []),
+    ]);
+    for (const { oddsRatio, citation } of scored) {
+      need(wording.oddsRatio.per, oddsRatio?.per, 'oddsRatio.per');
+      need(wording.oddsRatio.notes, oddsRatio?.note, 'oddsRatio.notes');
+      need(wording.oddsRatio.designs, citation?.design, 'oddsRatio.designs');
+    }
+  }
+  return [...new Set(missing)];
+}
+
+/** Loads and validates every locale's wording; a key a model file uses must be translated in each. */
+export function loadWordings(models: readonly Model[]): Wordings {
   const entries = locales.map((locale) => {
     const parsed = wordingSchema.safeParse(
       JSON.parse(readFileSync(new URL(`${locale}.json`, cardsDir), 'utf8')),
     );
     if (!parsed.success) throw new Error(`cards/${locale}.json is invalid: ${parsed.error.message}`);
+    const missing = untranslated(models, parsed.data);
+    if (missing.length > 0) throw new Error(`cards/${locale}.json does not translate: ${missing.join(', ')}`);
     return [locale, parsed.data] as const;
   });
   return Object.fromEntries(entries) as Wordings;

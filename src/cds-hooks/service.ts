@@ -18,6 +18,8 @@ export interface HookInput<Context> {
   foreignRecords: number;
   locale: Locale;
   now: Date;
+  /** The clinic's time zone: "today", ages and windows are on its calendar. */
+  timeZone: string;
   /** Public base URL of this service, for links in cards. */
   baseUrl: string;
 }

@@ -1,10 +1,14 @@
 /**
- * Dates of clinical events at day precision. The calendar date as written counts: the time of day and
- * the zone offset are dropped, so "2024-03-01T01:00:00+08:00" is 1 March 2024 wherever the server runs.
+ * Dates of clinical events at day precision, on the clinic's calendar. "Today" is the date in the clinic's
+ * time zone (CLINIC_TIME_ZONE), so ages and "last N months" windows turn over at the clinic's midnight,
+ * not UTC's. A timestamp with a zone offset is an instant: it falls on the clinic's date for that instant
+ * ("2026-04-22T18:00:00Z" is 23 April in Shanghai). A date, or a time without an offset, counts as written.
  */
 
 const FHIR_DATE =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 const DAY_MS = 86_400_000;
 
@@ -33,9 +37,49 @@ export function parseClinicalDate(value: unknown, partial: 'start' | 'end' = 'st
   return `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
 }
 
-/** The ISO date of a Date in UTC. */
-export function isoDateOf(date: Date): string {
-  return date.toISOString().slice(0, 10);
+/** The clinic's calendar: today's date there, and the date there of any FHIR date or dateTime. */
+export interface ClinicalDay {
+  /** ISO date of today in the clinic's time zone. */
+  readonly today: string;
+  /** The clinic's date of a FHIR date or dateTime (a partial date: its first day, or last with 'end'). */
+  dateOf(value: unknown, partial?: 'start' | 'end'): string | undefined;
+}
+
+export function clinicalDay(now: Date, timeZone: string): ClinicalDay {
+  const format = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  });
+  const dateThere = (instant: Date) => {
+    const parts = Object.fromEntries(format.formatToParts(instant).map((p) => [p.type, p.value]));
+    return `${parts.year}-${parts.month}-${parts.day}`;
+  };
+  const valid = now instanceof Date && !Number.isNaN(now.getTime()) ? now : new Date();
+  return {
+    today: dateThere(valid),
+    dateOf(value, partial = 'start') {
+      const written = parseClinicalDate(value, partial);
+      if (written === undefined || typeof value !== 'string' || !INSTANT.test(value.trim())) return written;
+      const instant = new Date(value.trim());
+      return Number.isNaN(instant.getTime()) ? written : dateThere(instant);
+    },
+  };
+}
+
+/** An ISO date plus whole days (negative to go back). */
+export function addDays(isoDate: string, days: number): string {
+  return new Date((dayNumber(isoDate) + days) * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** An ISO date plus whole calendar months; the day is clamped to the month's length (31 Jan + 1 = 28/29 Feb). */
+export function addMonths(isoDate: string, months: number): string {
+  const total = Number(isoDate.slice(0, 4)) * 12 + Number(isoDate.slice(5, 7)) - 1 + months;
+  const year = Math.floor(total / 12);
+  const month = (total % 12) + 1;
+  const day = Math.min(Number(isoDate.slice(8, 10)), daysInMonth(year, month));
+  return `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
 }
 
 /** Days since 1970-01-01 of an ISO date. */

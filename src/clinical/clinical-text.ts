@@ -2,7 +2,7 @@
  * Reading clinical free text, for the fallbacks CLINICAL.md allows when no known code is present:
  * whether a text mentions a concept, and whether that mention is negated ("no cement leakage", "未见渗漏").
  */
-import { NEGATION_BEFORE } from '../fhir/terminology.ts';
+import { NEGATION_BEFORE } from './terminology/text-patterns.ts';
 
 export type Mention = 'present' | 'absent';
 

@@ -1,23 +1,9 @@
 /**
- * Diagnoses from Conditions: which ones count, active diagnoses (depression, anxiety, diabetes, long-term
- * steroids), vertebral fractures with their levels, and non-vertebral fragility fractures.
+ * Diagnoses from Conditions: which ones count, active diagnoses (depression not in remission, anxiety,
+ * diabetes, long-term steroids), vertebral fractures with their levels, and other fragility fractures
+ * (non-vertebral sites and history codes).
  */
-import {
-  codingInValueSet,
-  FRACTURE_TEXT,
-  ICD10CM_VERTEBRAL_LEVEL_PREFIXES,
-  NON_VERTEBRAL_FRAGILITY_FRACTURE,
-  NON_VERTEBRAL_FRAGILITY_FRACTURE_TEXT,
-  normaliseIcd10,
-  OSTEOPOROTIC_FRACTURE_ANY_SITE,
-  OSTEOPOROTIC_VERTEBRAL_FRACTURE,
-  SYSTEMS,
-  TRAUMATIC_VERTEBRAL_FRACTURE,
-  type ValueSet,
-  VERTEBRA_TEXT,
-  VERTEBRAL_FRACTURE_TEXT,
-} from '../fhir/terminology.ts';
-import { isInFuture, parseClinicalDate } from './clinical-dates.ts';
+import { type ClinicalDay, isInFuture } from './clinical-dates.ts';
 import { affirms } from './clinical-text.ts';
 import {
   codings,
@@ -32,7 +18,26 @@ import {
   recordTextMatch,
   type SafeCoding,
 } from './fhir-reading.ts';
-import type { VertebralLevel } from './patient-facts.ts';
+import type { IgnoredTopic, VertebralLevel } from './patient-facts.ts';
+import { codingInValueSet, normaliseIcd10, SYSTEMS, type ValueSet } from './terminology/code-systems.ts';
+import {
+  DEPRESSION,
+  DEPRESSION_IN_REMISSION,
+  FRAGILITY_FRACTURE_HISTORY,
+  ICD10CM_VERTEBRAL_LEVEL_PREFIXES,
+  INJURY,
+  NON_VERTEBRAL_FRAGILITY_FRACTURE,
+  OSTEOPOROTIC_FRACTURE_ANY_SITE,
+  OSTEOPOROTIC_VERTEBRAL_FRACTURE,
+  TRAUMATIC_VERTEBRAL_FRACTURE,
+} from './terminology/condition-codes.ts';
+import {
+  DEPRESSION_REMISSION_TEXT,
+  FRACTURE_TEXT,
+  NON_VERTEBRAL_FRAGILITY_FRACTURE_TEXT,
+  VERTEBRA_TEXT,
+  VERTEBRAL_FRACTURE_TEXT,
+} from './terminology/text-patterns.ts';
 import { inSpineOrder, levelsInBodySites, levelsInTexts } from './vertebral-levels.ts';
 
 export interface UsableCondition {
@@ -52,8 +57,11 @@ export interface VertebralFracture {
 
 export interface FractureHistory {
   vertebral: VertebralFracture[];
-  /** Hip, distal radius, proximal humerus, pelvis, or an osteoporotic fracture of an unnamed site. */
-  nonVertebralFragility: Array<{ date?: string }>;
+  /**
+   * Fragility fractures other than vertebral ones: hip, distal radius, proximal humerus, pelvis, an
+   * osteoporotic fracture of another or an unnamed site, or a history code (Z87.310) without a site.
+   */
+  otherFragility: Array<{ date?: string }>;
 }
 
 const NOT_COUNTED_VERIFICATION = ['entered-in-error', 'refuted'];
@@ -83,20 +91,20 @@ function isActive(resource: JsonObject): boolean {
  * Conditions that count: not entered in error, not refuted, and confirmed (a missing verification status
  * counts as confirmed; unconfirmed, provisional and differential do not), and not dated in the future.
  */
-export function usableConditions(list: unknown, asOf: string, ledger: Ledger): UsableCondition[] {
+export function usableConditions(list: unknown, day: ClinicalDay, ledger: Ledger): UsableCondition[] {
   const usable: UsableCondition[] = [];
   eachResource(list, 'Condition', ledger, (resource) => {
     const verification = statusCode(resource.verificationStatus);
     if (verification && NOT_COUNTED_VERIFICATION.includes(verification)) {
-      return ignore(ledger, 'Condition', `verification status ${verification}`);
+      return ignore(ledger, 'Condition', 'verification-status', { status: verification });
     }
     if (verification && NOT_CONFIRMED_VERIFICATION.includes(verification)) {
-      return ignore(ledger, 'Condition', `not confirmed (${verification})`);
+      return ignore(ledger, 'Condition', 'not-confirmed', { status: verification });
     }
     const date = [resource.onsetDateTime, field(resource.onsetPeriod, 'start'), resource.recordedDate]
-      .map((candidate) => parseClinicalDate(candidate))
+      .map((candidate) => day.dateOf(candidate))
       .find((candidate) => candidate !== undefined);
-    if (date && isInFuture(date, asOf)) return ignore(ledger, 'Condition', 'dated in the future');
+    if (date && isInFuture(date, day.today)) return ignore(ledger, 'Condition', 'future-date');
     usable.push({
       resource,
       codings: codings(resource.code),
@@ -115,15 +123,33 @@ function codedIn(condition: UsableCondition, valueSet: ValueSet): boolean {
 export function hasActiveCondition(
   conditions: readonly UsableCondition[],
   valueSet: ValueSet,
-  label: string,
+  topic: IgnoredTopic,
   ledger: Ledger,
 ): boolean {
   let found = false;
   for (const condition of conditions.filter((c) => codedIn(c, valueSet))) {
     if (condition.active) found = true;
-    else ignore(ledger, 'Condition', `${label}: not active`);
+    else ignore(ledger, 'Condition', 'not-active', { topic });
   }
   return found;
+}
+
+/** A depression diagnosis in remission: a remission code, or its display or text says so. */
+function inRemission(condition: UsableCondition): boolean {
+  return (
+    codedIn(condition, DEPRESSION_IN_REMISSION) ||
+    affirms(conceptTexts(condition.resource.code), DEPRESSION_REMISSION_TEXT)
+  );
+}
+
+/** An active, confirmed depression diagnosis not in remission (CLINICAL.md 1.1). */
+export function hasActiveDepression(conditions: readonly UsableCondition[], ledger: Ledger): boolean {
+  const current = conditions.filter((condition) => {
+    if (!codedIn(condition, DEPRESSION) || !inRemission(condition)) return true;
+    ignore(ledger, 'Condition', 'in-remission', { topic: 'depression' });
+    return false;
+  });
+  return hasActiveCondition(current, DEPRESSION, 'depression', ledger);
 }
 
 function levelsFromIcd10(coded: readonly SafeCoding[]): VertebralLevel[] {
@@ -146,7 +172,7 @@ function conditionLevels(condition: UsableCondition): VertebralLevel[] {
   ]);
 }
 
-type FractureKind = 'vertebral' | 'vertebral-traumatic' | 'non-vertebral' | undefined;
+type FractureKind = 'vertebral' | 'vertebral-traumatic' | 'other-fragility' | undefined;
 
 function fractureKind(
   condition: UsableCondition,
@@ -160,17 +186,24 @@ function fractureKind(
   }
   const siteTexts = [...conceptTexts(resource.code), ...listOf(resource.bodySite).flatMap(conceptTexts)];
   if (codedIn(condition, OSTEOPOROTIC_FRACTURE_ANY_SITE)) {
-    return levels.length > 0 || affirms(siteTexts, VERTEBRA_TEXT) ? 'vertebral' : 'non-vertebral';
+    return levels.length > 0 || affirms(siteTexts, VERTEBRA_TEXT) ? 'vertebral' : 'other-fragility';
   }
-  if (codedIn(condition, NON_VERTEBRAL_FRAGILITY_FRACTURE)) return 'non-vertebral';
+  if (
+    codedIn(condition, NON_VERTEBRAL_FRAGILITY_FRACTURE) ||
+    codedIn(condition, FRAGILITY_FRACTURE_HISTORY)
+  ) {
+    return 'other-fragility';
+  }
+  // An injury code alone is traumatic (CLINICAL.md 1.1): its words must not make it a fragility fracture.
+  if (codedIn(condition, INJURY)) return undefined;
   const texts = [...siteTexts, ...noteTexts(resource.note)];
   if (affirms(texts, VERTEBRAL_FRACTURE_TEXT) || (levels.length > 0 && affirms(texts, FRACTURE_TEXT))) {
-    recordTextMatch(ledger, 'Condition', 'vertebral-fracture');
+    recordTextMatch(ledger, 'Condition', { kind: 'vertebral-fracture' });
     return 'vertebral';
   }
   if (affirms(texts, NON_VERTEBRAL_FRAGILITY_FRACTURE_TEXT)) {
-    recordTextMatch(ledger, 'Condition', 'fragility-fracture');
-    return 'non-vertebral';
+    recordTextMatch(ledger, 'Condition', { kind: 'fragility-fracture' });
+    return 'other-fragility';
   }
   return undefined;
 }
@@ -180,18 +213,18 @@ function fractureKind(
  * recorded twice (same kind, date and levels) counts once.
  */
 export function readFractures(conditions: readonly UsableCondition[], ledger: Ledger): FractureHistory {
-  const history: FractureHistory = { vertebral: [], nonVertebralFragility: [] };
+  const history: FractureHistory = { vertebral: [], otherFragility: [] };
   for (const condition of conditions) {
     const levels = conditionLevels(condition);
     const kind = fractureKind(condition, levels, ledger);
     const date = condition.date ? { date: condition.date } : {};
-    if (kind === 'non-vertebral') history.nonVertebralFragility.push(date);
+    if (kind === 'other-fragility') history.otherFragility.push(date);
     if (kind !== 'vertebral' && kind !== 'vertebral-traumatic') continue;
     const traumatic = kind === 'vertebral-traumatic';
     const duplicate = history.vertebral.some(
       (f) => f.traumatic === traumatic && f.date === condition.date && f.levels.join() === levels.join(),
     );
-    if (duplicate) ignore(ledger, 'Condition', 'vertebral fracture: duplicate');
+    if (duplicate) ignore(ledger, 'Condition', 'duplicate', { topic: 'vertebralFracture' });
     else history.vertebral.push({ levels, ...date, traumatic });
   }
   return history;

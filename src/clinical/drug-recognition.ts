@@ -1,36 +1,52 @@
 /**
- * Which drug a medication entry is about: the medication is read from medicationCodeableConcept, a
- * contained Medication, a Medication of the record, or failing those the reference's display. The
- * ingredient is recognised by RxNorm code (ingredient or known product), else by name in its text.
+ * Which drug a medication entry is about, and in what form. The medication is read from
+ * medicationCodeableConcept, a contained Medication, a Medication of the record, or failing those the
+ * reference's display. The ingredient is recognised by RxNorm code (ingredient or known product), else by
+ * name in the medication's own words: never in the dosage instructions or notes ("预防血栓" names no drug
+ * and no dose form). A glucocorticoid is systemic unless its route, or failing a route its dose form,
+ * says otherwise (CLINICAL.md 1.1, "Glucocorticoid exposure").
  */
-import {
-  ANTI_OSTEOPOROSIS_DRUGS,
-  type DrugDefinition,
-  GLUCOCORTICOIDS,
-  NON_SYSTEMIC_FORM,
-  NON_SYSTEMIC_GLUCOCORTICOID_PRODUCTS,
-  NOT_A_DRUG_NAME,
-  SYSTEMS,
-} from '../fhir/terminology.ts';
 import { escapeRegExp } from './clinical-text.ts';
 import { codings, conceptTexts, field, isObject, type JsonObject, listOf, text } from './fhir-reading.ts';
-import type { AntiOsteoporosisDrug, Glucocorticoid } from './patient-facts.ts';
+import type { AntiOsteoporosisDrug, Glucocorticoid, NonPreventingDrug } from './patient-facts.ts';
+import { SYSTEMS } from './terminology/code-systems.ts';
+import {
+  ANTI_OSTEOPOROSIS_DRUGS,
+  DOSE_FORM_CODES,
+  type DrugDefinition,
+  GLUCOCORTICOIDS,
+  NON_PREVENTING_DRUGS,
+  NON_SYSTEMIC_PRODUCTS,
+  NON_SYSTEMIC_ROUTE_OR_FORM,
+  NOT_A_DRUG_NAME,
+  PARENTERAL_FORM_CODES,
+  PARENTERAL_ROUTE_CODES,
+  PARENTERAL_ROUTE_OR_FORM,
+  ROUTE_CODES,
+  type RouteClass,
+  SYSTEMIC_ROUTE_OR_FORM,
+} from './terminology/medication-codes.ts';
 
 export interface RecognisedDrugs {
   antiOsteoporosis: AntiOsteoporosisDrug[];
+  nonPreventing: NonPreventingDrug[];
   /** Systemic glucocorticoids only. */
   glucocorticoids: Glucocorticoid[];
-  /** A glucocorticoid was named, but in a non-systemic form or route (cream, inhaler, eye drops…). */
+  /** A glucocorticoid was named, but its route or dose form is not systemic (cream, inhaler, eye drops…). */
   nonSystemicGlucocorticoid: boolean;
+  /** Given by injection or infusion, by route or dose form (an ibandronate injection is the IV regimen). */
+  parenteral: boolean;
   /** Recognised by name because no known code was present. */
   byText: boolean;
+  /** The medication's own words (names, product text, dose form), e.g. to read a tablet's strength. */
+  productTexts: string[];
 }
 
 interface MedicationWords {
   concepts: unknown[];
-  /** Words that are not in a CodeableConcept: the reference's display, the dose form, routes, dosage text. */
-  otherTexts: string[];
-  formTexts: string[];
+  /** The reference's display, when no Medication resource is at hand. */
+  displays: string[];
+  forms: unknown[];
 }
 
 function referencedMedication(resource: JsonObject, medicationResources: unknown): JsonObject | undefined {
@@ -49,32 +65,63 @@ function referencedMedication(resource: JsonObject, medicationResources: unknown
   });
 }
 
-function dosageTexts(resource: JsonObject): string[] {
-  const dosages = [...listOf(resource.dosageInstruction), ...listOf(resource.dosage), resource.dosage];
-  return dosages.flatMap((dosage) => [
-    ...conceptTexts(field(dosage, 'route')),
-    ...[text(field(dosage, 'text'))].filter((words): words is string => words !== undefined),
-  ]);
-}
-
 function medicationWords(resource: JsonObject, medicationResources: unknown): MedicationWords {
-  const dosage = dosageTexts(resource);
   if (isObject(resource.medicationCodeableConcept)) {
-    return { concepts: [resource.medicationCodeableConcept], otherTexts: dosage, formTexts: [] };
+    return { concepts: [resource.medicationCodeableConcept], displays: [], forms: [] };
   }
   const medication = referencedMedication(resource, medicationResources);
   if (medication) {
     const ingredients = listOf(medication.ingredient).map((ingredient) =>
       field(ingredient, 'itemCodeableConcept'),
     );
-    return {
-      concepts: [medication.code, ...ingredients],
-      otherTexts: dosage,
-      formTexts: conceptTexts(medication.form),
-    };
+    return { concepts: [medication.code, ...ingredients], displays: [], forms: [medication.form] };
   }
   const display = text(field(resource.medicationReference, 'display'));
-  return { concepts: [], otherTexts: display ? [display, ...dosage] : dosage, formTexts: [] };
+  return { concepts: [], displays: display ? [display] : [], forms: [] };
+}
+
+/** The routes of an entry's dosages: dosageInstruction (requests, dispenses), dosage (statements, administrations). */
+function routesOf(resource: JsonObject): unknown[] {
+  const dosages = [...listOf(resource.dosageInstruction), ...listOf(resource.dosage), resource.dosage];
+  return dosages.map((dosage) => field(dosage, 'route')).filter((route) => route !== undefined);
+}
+
+/** Non-systemic words win over systemic ones ("oral inhalation powder" is an inhaler). */
+function classOfWords(words: readonly string[]): RouteClass | undefined {
+  const joined = words.join('\n');
+  if (NON_SYSTEMIC_ROUTE_OR_FORM.test(joined)) return 'non-systemic';
+  if (SYSTEMIC_ROUTE_OR_FORM.test(joined)) return 'systemic';
+  return undefined;
+}
+
+function routeClass(routes: readonly unknown[]): RouteClass | undefined {
+  const coded = routes
+    .flatMap(codings)
+    .filter((coding) => coding.system === SYSTEMS.snomed && coding.code !== undefined)
+    .map((coding) => ROUTE_CODES[coding.code as string])
+    .find((cls) => cls !== undefined);
+  return coded ?? classOfWords(routes.flatMap(conceptTexts));
+}
+
+function codesOf(concepts: readonly unknown[]): string[] {
+  return concepts.flatMap(codings).flatMap((coding) => (coding.code === undefined ? [] : [coding.code]));
+}
+
+/**
+ * Systemic or not: a known non-systemic product, else the route (coded, then its words), else the dose
+ * form (coded, then the words of the product's name and form). Undefined when nothing says.
+ */
+function formClass(
+  rxnormCodes: readonly string[],
+  routes: readonly unknown[],
+  forms: readonly unknown[],
+  formWords: readonly string[],
+): RouteClass | undefined {
+  if (rxnormCodes.some((code) => NON_SYSTEMIC_PRODUCTS.includes(code))) return 'non-systemic';
+  const coded = codesOf(forms)
+    .map((code) => DOSE_FORM_CODES[code])
+    .find((cls) => cls !== undefined);
+  return routeClass(routes) ?? coded ?? classOfWords(formWords);
 }
 
 function byCode<D extends string>(definitions: readonly DrugDefinition<D>[], codes: readonly string[]): D[] {
@@ -83,20 +130,23 @@ function byCode<D extends string>(definitions: readonly DrugDefinition<D>[], cod
     .map((d) => d.drug);
 }
 
+type Group = 'anti' | 'non' | 'gc';
+
 interface NameEntry {
   /** English names as whole words, case-insensitive; Chinese names as substrings. Compiled once. */
   pattern: RegExp;
   drug: string;
-  group: 'anti' | 'gc';
+  group: Group;
 }
 
 const NAME_ENTRIES: readonly NameEntry[] = [
-  ...ANTI_OSTEOPOROSIS_DRUGS.map((d) => ({ d, group: 'anti' as const })),
-  ...GLUCOCORTICOIDS.map((d) => ({ d, group: 'gc' as const })),
+  ...ANTI_OSTEOPOROSIS_DRUGS.map((d) => ({ d: d as DrugDefinition<string>, group: 'anti' as const })),
+  ...NON_PREVENTING_DRUGS.map((d) => ({ d: d as DrugDefinition<string>, group: 'non' as const })),
+  ...GLUCOCORTICOIDS.map((d) => ({ d: d as DrugDefinition<string>, group: 'gc' as const })),
 ]
   .flatMap(({ d, group }) => [
-    ...d.names.map((name) => ({ name, chinese: false, drug: d.drug as string, group })),
-    ...d.chineseNames.map((name) => ({ name, chinese: true, drug: d.drug as string, group })),
+    ...d.names.map((name) => ({ name, chinese: false, drug: d.drug, group })),
+    ...d.chineseNames.map((name) => ({ name, chinese: true, drug: d.drug, group })),
   ])
   .sort((a, b) => b.name.length - a.name.length)
   .map(({ name, chinese, drug, group }) => ({
@@ -111,8 +161,8 @@ const NAME_ENTRIES: readonly NameEntry[] = [
  * Drug names in text: English names as whole words, case-insensitive; Chinese names as substrings.
  * Longer names are matched first and removed, so 泼尼松龙 (prednisolone) is not also read as 泼尼松.
  */
-export function drugNamesIn(texts: readonly string[]): { anti: Set<string>; gc: Set<string> } {
-  const found = { anti: new Set<string>(), gc: new Set<string>() };
+export function drugNamesIn(texts: readonly string[]): Record<Group, Set<string>> {
+  const found: Record<Group, Set<string>> = { anti: new Set(), non: new Set(), gc: new Set() };
   let remaining = texts.join('\n').replace(NOT_A_DRUG_NAME, ' ');
   for (const entry of NAME_ENTRIES) {
     const replaced = remaining.replace(entry.pattern, ' ');
@@ -129,31 +179,39 @@ function inDefinitionOrder<D extends string>(
   return definitions.filter((d) => names.has(d.drug)).map((d) => d.drug);
 }
 
-/** The anti-osteoporosis drugs and systemic glucocorticoids a medication entry is about. */
+/** The drugs a medication entry is about, and the form they are given in. */
 export function recogniseDrugs(resource: JsonObject, medicationResources: unknown): RecognisedDrugs {
   const words = medicationWords(resource, medicationResources);
   const rxnormCodes = words.concepts
     .flatMap(codings)
     .filter((coding) => coding.system === SYSTEMS.rxnorm && coding.code !== undefined)
     .map((coding) => coding.code as string);
-  const nonSystemicProduct = rxnormCodes.some((code) => NON_SYSTEMIC_GLUCOCORTICOID_PRODUCTS.includes(code));
   let antiOsteoporosis = byCode(ANTI_OSTEOPOROSIS_DRUGS, rxnormCodes);
+  let nonPreventing = byCode(NON_PREVENTING_DRUGS, rxnormCodes);
   let glucocorticoids = byCode(GLUCOCORTICOIDS, rxnormCodes);
-  const conceptWords = words.concepts.flatMap(conceptTexts);
-  const byText = antiOsteoporosis.length === 0 && glucocorticoids.length === 0;
+  const productTexts = [...words.concepts.flatMap(conceptTexts), ...words.displays];
+  const byText = antiOsteoporosis.length + nonPreventing.length + glucocorticoids.length === 0;
   if (byText) {
-    const names = drugNamesIn([...conceptWords, ...words.otherTexts]);
+    const names = drugNamesIn(productTexts);
     antiOsteoporosis = inDefinitionOrder(ANTI_OSTEOPOROSIS_DRUGS, names.anti);
+    nonPreventing = inDefinitionOrder(NON_PREVENTING_DRUGS, names.non);
     glucocorticoids = inDefinitionOrder(GLUCOCORTICOIDS, names.gc);
   }
-  const nonSystemic =
-    glucocorticoids.length > 0 &&
-    (nonSystemicProduct ||
-      NON_SYSTEMIC_FORM.test([...conceptWords, ...words.otherTexts, ...words.formTexts].join('\n')));
+  const routes = routesOf(resource);
+  const formWords = [...productTexts, ...words.forms.flatMap(conceptTexts)];
+  const form = formClass(rxnormCodes, routes, words.forms, formWords);
+  const nonSystemic = glucocorticoids.length > 0 && form === 'non-systemic';
+  const parenteral =
+    codesOf(routes).some((code) => PARENTERAL_ROUTE_CODES.includes(code)) ||
+    codesOf(words.forms).some((code) => PARENTERAL_FORM_CODES.includes(code)) ||
+    PARENTERAL_ROUTE_OR_FORM.test([...routes.flatMap(conceptTexts), ...formWords].join('\n'));
   return {
     antiOsteoporosis,
+    nonPreventing,
     glucocorticoids: nonSystemic ? [] : glucocorticoids,
     nonSystemicGlucocorticoid: nonSystemic,
-    byText: byText && (antiOsteoporosis.length > 0 || glucocorticoids.length > 0),
+    parenteral,
+    byText: byText && antiOsteoporosis.length + nonPreventing.length + glucocorticoids.length > 0,
+    productTexts: formWords,
   };
 }

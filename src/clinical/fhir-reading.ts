@@ -3,7 +3,7 @@
  * null where an array belongs, a number where a string belongs or a missing field never throws.
  * Also the ledger where extraction records what it ignored and what it recognised from text only.
  */
-import type { IgnoredData, TextMatch } from './patient-facts.ts';
+import type { IgnoredData, IgnoredTopic, IgnoreReason, TextMatch } from './patient-facts.ts';
 
 export type JsonObject = Readonly<Record<string, unknown>>;
 
@@ -62,14 +62,44 @@ export function newLedger(): Ledger {
   return { ignored: [], textMatches: [] };
 }
 
-export function ignore(ledger: Ledger, resourceType: string, reason: string): void {
-  ledger.ignored.push({ resourceType, reason });
+export function ignore(
+  ledger: Ledger,
+  resourceType: string,
+  reason: IgnoreReason,
+  about: { topic?: IgnoredTopic; status?: string } = {},
+): void {
+  ledger.ignored.push({
+    resourceType,
+    reason,
+    ...(about.topic ? { topic: about.topic } : {}),
+    ...(about.status ? { status: about.status } : {}),
+  });
 }
 
-export function recordTextMatch(ledger: Ledger, resourceType: string, concept: string): void {
-  if (!ledger.textMatches.some((m) => m.resourceType === resourceType && m.concept === concept)) {
+export function recordTextMatch(ledger: Ledger, resourceType: string, concept: TextMatch['concept']): void {
+  const key = JSON.stringify(concept);
+  if (!ledger.textMatches.some((m) => m.resourceType === resourceType && JSON.stringify(m.concept) === key)) {
     ledger.textMatches.push({ resourceType, concept });
   }
+}
+
+/** Statuses that mean a draft order is not being ordered after all. */
+const NOT_AN_ORDER_STATUSES = ['entered-in-error', 'revoked', 'cancelled', 'not-done'];
+
+/**
+ * The orders being signed that are orders: each draft that is entered in error, revoked, cancelled or
+ * not done is recorded once here, and the readers of drafts see only the others.
+ */
+export function usableDraftOrders(list: unknown, ledger: Ledger): JsonObject[] {
+  const usable: JsonObject[] = [];
+  for (const entry of listOf(list)) {
+    const type = text(field(entry, 'resourceType'));
+    if (!isObject(entry) || type === undefined) continue;
+    const status = text(entry.status);
+    if (status && NOT_AN_ORDER_STATUSES.includes(status)) ignore(ledger, type, 'status', { status });
+    else usable.push(entry);
+  }
+  return usable;
 }
 
 /**
@@ -88,17 +118,17 @@ export function eachResource(
   for (const entry of listOf(list)) {
     const type = text(field(entry, 'resourceType'));
     if (!isObject(entry) || type === undefined) {
-      ignore(ledger, 'unknown', 'not a FHIR resource');
+      ignore(ledger, 'unknown', 'not-a-resource');
       continue;
     }
     if (!types.includes(type)) {
-      if (otherTypes === 'record') ignore(ledger, type, `expected ${types.join(' or ')}`);
+      if (otherTypes === 'record') ignore(ledger, type, 'unexpected-type');
       continue;
     }
     try {
       visit(entry, type);
     } catch {
-      ignore(ledger, type, 'unreadable resource');
+      ignore(ledger, type, 'unreadable');
     }
   }
 }

@@ -3,17 +3,6 @@
  * endplate contact, kyphosis) from Conditions and Observations. A finding is true when a resource names it,
  * false only when a resource says it is absent; with no resource about it, it is not assessed (undefined).
  */
-import {
-  ABSENT_TEXT,
-  CEMENT_FINDINGS,
-  codingInValueSet,
-  IMAGING_FINDINGS,
-  type ImagingFinding,
-  PRESENCE_ANSWERS,
-  PRESENT_TEXT,
-  SYSTEMS,
-  type ValueSet,
-} from '../fhir/terminology.ts';
 import { type Mention, mentionIn } from './clinical-text.ts';
 import type { UsableCondition } from './conditions.ts';
 import {
@@ -28,6 +17,10 @@ import {
   text,
 } from './fhir-reading.ts';
 import type { UsableObservation } from './observations.ts';
+import type { ImagingFinding } from './patient-facts.ts';
+import { codingInValueSet, SYSTEMS, type ValueSet } from './terminology/code-systems.ts';
+import { PRESENCE_ANSWERS } from './terminology/observation-codes.ts';
+import { ABSENT_TEXT, CEMENT_FINDINGS, IMAGING_FINDINGS, PRESENT_TEXT } from './terminology/text-patterns.ts';
 
 export type ImagingFindingFacts = Partial<Record<ImagingFinding, boolean>>;
 
@@ -117,10 +110,11 @@ export function readImagingFindings(
     ].filter((s): s is { type: string; value: boolean; byText: boolean } => s.value !== undefined);
     if (statements.length === 0) continue;
     if (CEMENT_FINDINGS.includes(finding) && !hasPriorAugmentation) {
-      for (const s of statements) ignore(ledger, s.type, `${finding}: no prior augmentation`);
+      for (const s of statements) ignore(ledger, s.type, 'no-prior-augmentation', { topic: finding });
       continue;
     }
-    for (const s of statements.filter((s) => s.byText)) recordTextMatch(ledger, s.type, `finding:${finding}`);
+    for (const s of statements.filter((s) => s.byText))
+      recordTextMatch(ledger, s.type, { kind: 'finding', finding });
     facts[finding] = statements.some((s) => s.value);
   }
   return facts;

@@ -33,12 +33,15 @@ const featureIds = [
 const oddsRatioSchema = z.object({
   value: z.number().positive().optional(),
   ci: z.tuple([z.number().positive(), z.number().positive()]).optional(),
+  /** Keys the card wording translates (`year`, `bmd-unit-higher`; `same-level-re-collapse`). */
   per: z.string().optional(),
   note: z.string().optional(),
 });
 
 const citationSchema = z.object({
   short: z.string().min(1),
+  /** A key the card wording translates (`meta-analysis`). */
+  design: z.string().optional(),
   doi: z.string().optional(),
   pmid: z.string().optional(),
   reference: z.string().optional(),

@@ -1,9 +1,8 @@
 /**
- * Measurements and scores from Observations: DXA T-scores, BMI (recorded, or derived from weight and
- * height), the PHQ-9 total, and tobacco smoking status.
+ * Measurements and scores from Observations: DXA T-scores (the Observation's value, or the components of a
+ * DXA panel), BMI (recorded, or derived from weight and height), the PHQ-9 total, and tobacco smoking status.
  */
-import { DXA_TSCORE_SITES, LOINC, SMOKING_STATUS_ANSWERS, SYSTEMS } from '../fhir/terminology.ts';
-import { daysBetween, isInFuture, latestFirst, parseClinicalDate } from './clinical-dates.ts';
+import { type ClinicalDay, daysBetween, isInFuture, latestFirst } from './clinical-dates.ts';
 import {
   codings,
   eachResource,
@@ -15,7 +14,9 @@ import {
   listOf,
   text,
 } from './fhir-reading.ts';
-import type { PatientFacts, TScore } from './patient-facts.ts';
+import type { IgnoredTopic, PatientFacts, TScore } from './patient-facts.ts';
+import { SYSTEMS } from './terminology/code-systems.ts';
+import { DXA_TSCORE_SITES, LOINC, SMOKING_STATUS_ANSWERS } from './terminology/observation-codes.ts';
 
 export interface UsableObservation {
   resource: JsonObject;
@@ -25,7 +26,8 @@ export interface UsableObservation {
 /** Statuses whose results do not count: withdrawn, erroneous, or not yet (or not fully) resulted. */
 const NOT_COUNTED_STATUSES = ['entered-in-error', 'cancelled', 'preliminary', 'registered'];
 
-const T_SCORE_RANGE = { min: -7, max: 5 };
+/** CLINICAL.md 1.1: T-scores outside −7 … +4 are implausible and ignored. */
+const T_SCORE_RANGE = { min: -7, max: 4 };
 const BMI_RANGE = { min: 10, max: 80 };
 const WEIGHT_KG_RANGE = { min: 20, max: 350 };
 const HEIGHT_CM_RANGE = { min: 100, max: 230 };
@@ -63,7 +65,7 @@ const CM_PER_UNIT: Readonly<Record<string, number>> = {
 };
 
 /** The first of effectiveDateTime, effectivePeriod.start/end, effectiveInstant, issued. */
-function observationDate(resource: unknown): string | undefined {
+function observationDate(resource: unknown, day: ClinicalDay): string | undefined {
   const candidates = [
     field(resource, 'effectiveDateTime'),
     field(field(resource, 'effectivePeriod'), 'start'),
@@ -72,21 +74,21 @@ function observationDate(resource: unknown): string | undefined {
     field(resource, 'issued'),
   ];
   for (const candidate of candidates) {
-    const date = parseClinicalDate(candidate);
+    const date = day.dateOf(candidate);
     if (date) return date;
   }
   return undefined;
 }
 
 /** Observations that count: a counted status and not dated in the future. */
-export function usableObservations(list: unknown, asOf: string, ledger: Ledger): UsableObservation[] {
+export function usableObservations(list: unknown, day: ClinicalDay, ledger: Ledger): UsableObservation[] {
   const usable: UsableObservation[] = [];
   eachResource(list, 'Observation', ledger, (resource) => {
     const status = text(resource.status);
     if (status && NOT_COUNTED_STATUSES.includes(status))
-      return ignore(ledger, 'Observation', `status ${status}`);
-    const date = observationDate(resource);
-    if (date && isInFuture(date, asOf)) return ignore(ledger, 'Observation', 'dated in the future');
+      return ignore(ledger, 'Observation', 'status', { status });
+    const date = observationDate(resource, day);
+    if (date && isInFuture(date, day.today)) return ignore(ledger, 'Observation', 'future-date');
     usable.push(date ? { resource, date } : { resource });
   });
   return usable;
@@ -158,6 +160,13 @@ type ObservationFacts = Pick<PatientFacts, 'tScores' | 'bmi' | 'phq9'> & {
   currentSmoker?: boolean;
 };
 
+/** The site of a T-score code among a concept's LOINC codes. */
+function tScoreSite(concept: unknown): TScore['site'] | undefined {
+  return loincCodes(concept)
+    .map((code) => DXA_TSCORE_SITES[code])
+    .find((site) => site !== undefined);
+}
+
 /** Read T-scores, BMI, PHQ-9 and smoking status from usable Observations. */
 export function readObservations(
   observations: readonly UsableObservation[],
@@ -171,45 +180,57 @@ export function readObservations(
   const phq9s: Dated[] = [];
   const smoking: Array<{ date?: string; current?: boolean }> = [];
 
-  const numeric = (source: unknown, label: string): Measured | undefined => {
+  const numeric = (source: unknown, topic: IgnoredTopic): Measured | undefined => {
     const measured = measuredValue(source);
-    if (measured === 'unparseable') ignore(ledger, 'Observation', `${label}: value is not a number`);
-    if (measured === undefined) ignore(ledger, 'Observation', `${label}: no value`);
+    if (measured === 'unparseable') ignore(ledger, 'Observation', 'not-a-number', { topic });
+    if (measured === undefined) ignore(ledger, 'Observation', 'no-value', { topic });
     return typeof measured === 'object' ? measured : undefined;
   };
-  const dated = (date: string | undefined, label: string): date is string => {
-    if (date === undefined) ignore(ledger, 'Observation', `${label}: no date`);
+  const dated = (date: string | undefined, topic: IgnoredTopic): date is string => {
+    if (date === undefined) ignore(ledger, 'Observation', 'no-date', { topic });
     return date !== undefined;
+  };
+  const addTScore = (site: TScore['site'], source: unknown, date: string | undefined) => {
+    const measured = numeric(source, 'tScore');
+    if (!measured || !dated(date, 'tScore')) return;
+    if (!inRange(measured.value, T_SCORE_RANGE)) {
+      ignore(ledger, 'Observation', 'implausible', { topic: 'tScore' });
+    } else if (tScores.some((t) => t.site === site && t.value === measured.value && t.date === date)) {
+      ignore(ledger, 'Observation', 'duplicate', { topic: 'tScore' });
+    } else {
+      tScores.push({ site, value: measured.value, date });
+    }
   };
 
   for (const { resource, date } of observations) {
     const codes = loincCodes(resource.code);
-    const site = codes.map((code) => DXA_TSCORE_SITES[code]).find((s) => s !== undefined);
-    if (site) {
-      const measured = numeric(resource, 'T-score');
-      if (!measured || !dated(date, 'T-score')) continue;
-      if (!inRange(measured.value, T_SCORE_RANGE)) {
-        ignore(ledger, 'Observation', 'T-score: implausible value');
-      } else if (tScores.some((t) => t.site === site && t.value === measured.value && t.date === date)) {
-        ignore(ledger, 'Observation', 'T-score: duplicate');
-      } else {
-        tScores.push({ site, value: measured.value, date });
+    const site = tScoreSite(resource.code);
+    const siteComponents = listOf(resource.component).flatMap((component) => {
+      const componentSite = tScoreSite(field(component, 'code'));
+      return componentSite ? [{ site: componentSite, component }] : [];
+    });
+    if (site || siteComponents.length > 0) {
+      // A T-score Observation's own value, and every T-score a DXA panel reports as a component.
+      if (site && (siteComponents.length === 0 || measuredValue(resource) !== undefined)) {
+        addTScore(site, resource, date);
       }
+      for (const { site: componentSite, component } of siteComponents)
+        addTScore(componentSite, component, date);
     } else if (codes.includes(LOINC.bmi)) {
-      const measured = numeric(resource, 'BMI');
-      if (!measured || !dated(date, 'BMI')) continue;
+      const measured = numeric(resource, 'bmi');
+      if (!measured || !dated(date, 'bmi')) continue;
       if (inRange(measured.value, BMI_RANGE)) bmis.push({ value: measured.value, date });
-      else ignore(ledger, 'Observation', 'BMI: implausible value');
+      else ignore(ledger, 'Observation', 'implausible', { topic: 'bmi' });
     } else if (codes.includes(LOINC.bodyWeight) || codes.includes(LOINC.bodyHeight)) {
       const isWeight = codes.includes(LOINC.bodyWeight);
-      const label = isWeight ? 'body weight' : 'body height';
-      const measured = numeric(resource, label);
-      if (!measured || !dated(date, label)) continue;
+      const topic = isWeight ? 'bodyWeight' : 'bodyHeight';
+      const measured = numeric(resource, topic);
+      if (!measured || !dated(date, topic)) continue;
       const value = convert(measured, isWeight ? KG_PER_UNIT : CM_PER_UNIT);
       if (value === undefined) {
-        ignore(ledger, 'Observation', `${label}: unit not recognised`);
+        ignore(ledger, 'Observation', 'unit-unknown', { topic });
       } else if (!inRange(value, isWeight ? WEIGHT_KG_RANGE : HEIGHT_CM_RANGE)) {
-        ignore(ledger, 'Observation', `${label}: implausible value`);
+        ignore(ledger, 'Observation', 'implausible', { topic });
       } else if (isWeight) {
         weights.push({ value, date });
       } else {
@@ -222,11 +243,11 @@ export function readObservations(
       const panelOnly = !codes.includes(LOINC.phq9Total) && totalComponent === undefined;
       // A panel of item answers only: its total, if any, is a separate Observation.
       if (panelOnly && measuredValue(resource) === undefined) continue;
-      const measured = numeric(totalComponent ?? resource, 'PHQ-9');
-      if (!measured || !dated(date, 'PHQ-9')) continue;
+      const measured = numeric(totalComponent ?? resource, 'phq9');
+      if (!measured || !dated(date, 'phq9')) continue;
       if (Number.isInteger(measured.value) && inRange(measured.value, { min: 0, max: 27 })) {
         phq9s.push({ value: measured.value, date });
-      } else ignore(ledger, 'Observation', 'PHQ-9: implausible value');
+      } else ignore(ledger, 'Observation', 'implausible', { topic: 'phq9' });
     } else if (codes.includes(LOINC.tobaccoSmokingStatus)) {
       const answer = codings(resource.valueCodeableConcept)
         .filter((coding) => coding.system === SYSTEMS.snomed && coding.code !== undefined)

@@ -2,14 +2,6 @@
  * Tests already ordered (an active or on-hold ServiceRequest, or a ServiceRequest being signed), so that
  * cards do not suggest them again: a DXA scan and a PHQ-9.
  */
-import {
-  codingInValueSet,
-  DXA_ORDER,
-  DXA_TEXT,
-  PHQ9_ORDER,
-  PHQ9_TEXT,
-  type ValueSet,
-} from '../fhir/terminology.ts';
 import { affirms } from './clinical-text.ts';
 import {
   codings,
@@ -21,15 +13,18 @@ import {
   recordTextMatch,
   text,
 } from './fhir-reading.ts';
+import type { TextMatch } from './patient-facts.ts';
+import { codingInValueSet, type ValueSet } from './terminology/code-systems.ts';
+import { DXA_ORDER, PHQ9_ORDER } from './terminology/procedure-codes.ts';
+import { DXA_TEXT, PHQ9_TEXT } from './terminology/text-patterns.ts';
 
 const OPEN_ORDER_STATUSES = ['active', 'on-hold'];
-const NOT_AN_ORDER_STATUSES = ['entered-in-error', 'revoked'];
 
 function orders(
   resource: JsonObject,
   valueSet: ValueSet,
   pattern: RegExp,
-  concept: string,
+  concept: TextMatch['concept'],
   ledger: Ledger,
 ): boolean {
   if (codings(resource.code).some((coding) => codingInValueSet(coding, valueSet))) return true;
@@ -40,27 +35,18 @@ function orders(
 
 export function readOrderedTests(
   serviceRequests: unknown,
-  draftOrders: unknown,
+  draftOrders: readonly JsonObject[],
   ledger: Ledger,
 ): { dxaOrdered: boolean; phq9Ordered: boolean } {
   const open: JsonObject[] = [];
   eachResource(serviceRequests, 'ServiceRequest', ledger, (resource) => {
     const status = text(resource.status);
-    if (status === 'entered-in-error') return ignore(ledger, 'ServiceRequest', `status ${status}`);
+    if (status === 'entered-in-error') return ignore(ledger, 'ServiceRequest', 'status', { status });
     if (status && OPEN_ORDER_STATUSES.includes(status)) open.push(resource);
   });
-  eachResource(
-    draftOrders,
-    'ServiceRequest',
-    ledger,
-    (resource) => {
-      const status = text(resource.status);
-      if (!status || !NOT_AN_ORDER_STATUSES.includes(status)) open.push(resource);
-    },
-    'skip',
-  );
+  open.push(...draftOrders.filter((resource) => resource.resourceType === 'ServiceRequest'));
   return {
-    dxaOrdered: open.some((order) => orders(order, DXA_ORDER, DXA_TEXT, 'order:dxa', ledger)),
-    phq9Ordered: open.some((order) => orders(order, PHQ9_ORDER, PHQ9_TEXT, 'order:phq9', ledger)),
+    dxaOrdered: open.some((order) => orders(order, DXA_ORDER, DXA_TEXT, { kind: 'dxa-order' }, ledger)),
+    phq9Ordered: open.some((order) => orders(order, PHQ9_ORDER, PHQ9_TEXT, { kind: 'phq9-order' }, ledger)),
   };
 }

@@ -116,6 +116,7 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       foreignRecords,
       locale: negotiateLocale(req.get('accept-language'), config.defaultLocale),
       now: options.now(),
+      timeZone: config.clinicTimeZone,
       baseUrl: baseUrlOf(req, config),
     });
     res.set('Cache-Control', 'no-store').json({ cards });

@@ -1,11 +1,15 @@
 /**
- * pvp-risk-order-sign: when a vertebroplasty/kyphoplasty is being ordered, the residual back pain
- * risk with pre-procedure advice and the re-fracture risk; when a systemic glucocorticoid is being
- * ordered for a patient with spine disease, a warning. Nothing for other orders.
+ * pvp-risk-order-sign: when a vertebroplasty/kyphoplasty is being ordered, the residual back pain risk
+ * with pre-procedure advice, the re-fracture risk and the gaps in care; when a spine MRI or CT is being
+ * ordered for a patient with spine disease (the work-up before augmentation), the residual back pain risk
+ * with the imaging advice first; augmentation again at a cemented vertebra; and when a systemic
+ * glucocorticoid course is being ordered for a patient with spine disease, a warning. Nothing for other orders.
  */
-
 import type { Resource } from 'fhir/r4';
+import type { CardContext } from '../cards/card-frame.ts';
 import { glucocorticoidOrderCard } from '../cards/care-gap-cards.ts';
+import { repeatAugmentationCard } from '../cards/repeat-augmentation-card.ts';
+import { refractureAdvice, residualPainAdvice } from '../cards/risk-advice.ts';
 import { renderRiskCard } from '../cards/risk-card.ts';
 import { serviceSuggestion } from '../cards/suggested-orders.ts';
 import type { Wordings } from '../cards/wording.ts';
@@ -29,14 +33,42 @@ function needsPhq9(facts: PatientFacts): boolean {
   return (facts.features.depression === true || facts.phq9 === undefined) && !facts.phq9Ordered;
 }
 
+/** The residual back pain card before a PVP/PKP, or before the spine MRI or CT that precedes one. */
+function residualPainCard(models: Models, facts: PatientFacts, context: CardContext): Card {
+  const model = models['residual-pain-risk'];
+  const assessment = assess(model, facts);
+  const lowest = assessment.tier === model.tiers[0]?.id;
+  const highest = assessment.tier === model.tiers.at(-1)?.id;
+  const imaging = facts.draft.augmentation ? undefined : facts.draft.spineImaging;
+  const texts = context.wording.cards['residual-pain-risk'];
+  return renderRiskCard(
+    {
+      model,
+      assessment,
+      suggestions: !lowest && needsPhq9(facts) ? [serviceSuggestion('phq9', context)] : [],
+      provenance: facts,
+      advice: residualPainAdvice(model, assessment, facts, context.wording),
+      ...(imaging
+        ? {
+            lead: texts.imagingAdvice[imaging.modality],
+            summaryTemplate: texts.imagingSummary,
+            indicator: highest ? ('warning' as const) : ('info' as const),
+          }
+        : {}),
+    },
+    context,
+  );
+}
+
 export function orderSignService(models: Models, wordings: Wordings): CdsService<BaseContext> {
   return defineService<OrderSignContext>({
     definition: {
       hook: 'order-sign',
       id: 'pvp-risk-order-sign',
-      title: 'Vertebroplasty/kyphoplasty order: residual back pain and re-fracture risk',
+      title:
+        'Vertebroplasty/kyphoplasty, spine imaging or glucocorticoid order: residual back pain and re-fracture risk',
       description:
-        'When a vertebroplasty or kyphoplasty is being signed: the relative risk of residual back pain (model rbp-v1) with pre-procedure advice, and of a new or repeat vertebral fracture (model refracture-v1). When a systemic glucocorticoid is being signed for a patient with a vertebral fracture or prior PVP/PKP: a warning and a check of bone protection.',
+        'When a vertebroplasty or kyphoplasty is being signed: the relative risk of residual back pain (model rbp-v1) with pre-procedure advice, of a new or repeat vertebral fracture (model refracture-v1), and the gaps in osteoporosis care. When a spine MRI or CT is being signed for a patient with a vertebral fracture: the residual back pain risk with what to ask of the imaging. Augmentation again at a cemented vertebra: a work-up warning. A systemic glucocorticoid course for a patient with a vertebral fracture or prior PVP/PKP: a warning and a check of bone protection.',
       prefetch: prefetchTemplates,
       usageRequirements,
     },
@@ -46,27 +78,36 @@ export function orderSignService(models: Models, wordings: Wordings): CdsService
       const drafts = input.context.draftOrders.entry.flatMap((e) =>
         e.resource ? [e.resource as Resource] : [],
       );
-      const facts = extractFacts(patientRecord(input.data, drafts), input.now);
+      const facts = extractFacts(patientRecord(input.data, drafts), input.now, input.timeZone);
       const context = cardContext(input, wordings);
       const refractureModel = models['refracture-risk'];
       const refracture = assess(refractureModel, facts);
+      const augmenting = facts.draft.augmentation !== undefined;
+      const imaging = !augmenting && facts.draft.spineImaging !== undefined && facts.hasSpineDisease;
       const cards: Card[] = [];
-      if (facts.draft.augmentation) {
-        const rbpModel = models['residual-pain-risk'];
-        const rbp = assess(rbpModel, facts);
-        const suggestions =
-          rbp.tier !== 'low' && needsPhq9(facts) ? [serviceSuggestion('phq9', context)] : [];
+      if (augmenting || imaging) cards.push(residualPainCard(models, facts, context));
+      if (augmenting) {
         cards.push(
-          renderRiskCard({ model: rbpModel, assessment: rbp, suggestions, provenance: facts }, context),
           renderRiskCard(
-            { model: refractureModel, assessment: refracture, suggestions: [], provenance: facts },
+            {
+              model: refractureModel,
+              assessment: refracture,
+              suggestions: [],
+              provenance: facts,
+              advice: refractureAdvice(refractureModel, refracture, context.wording),
+            },
             context,
           ),
-          ...spineCareCards(facts, context),
         );
       }
-      if (facts.draft.glucocorticoids.length > 0 && (facts.hasSpineDisease || facts.draft.augmentation)) {
-        cards.push(glucocorticoidOrderCard(facts, refracture, context));
+      if ((augmenting || imaging) && facts.repeatAugmentation) {
+        cards.push(repeatAugmentationCard(facts.repeatAugmentation, context));
+      }
+      if (augmenting || imaging) cards.push(...spineCareCards(facts, context));
+      const warning = facts.draft.glucocorticoids.some((draft) => draft.warns);
+      if (warning && (facts.hasSpineDisease || augmenting)) {
+        const scored = facts.hasPriorAugmentation || augmenting ? refracture : undefined;
+        cards.push(glucocorticoidOrderCard(facts, scored, context));
       }
       return byUrgency(cards);
     },

@@ -6,6 +6,7 @@ import type {
   Condition,
   Medication,
   MedicationAdministration,
+  MedicationDispense,
   MedicationRequest,
   MedicationStatement,
   Observation,
@@ -18,10 +19,14 @@ import type { CardContext } from '../cards/card-frame.ts';
 import type { Wordings } from '../cards/wording.ts';
 import type { BaseContext, HookInput } from '../cds-hooks/service.ts';
 import type { PatientRecord } from '../clinical/patient-facts.ts';
-import { DXA_TSCORE_SITES, LOINC, SYSTEMS } from '../fhir/terminology.ts';
+import { SYSTEMS } from '../clinical/terminology/code-systems.ts';
+import { DXA_PANEL_CODES, DXA_TSCORE_SITES, LOINC } from '../clinical/terminology/observation-codes.ts';
 
-/** DXA T-scores, BMI, weight, height, PHQ-9 total and panel, tobacco smoking status (terminology module). */
-const observationCodes = [...Object.keys(DXA_TSCORE_SITES), ...Object.values(LOINC)]
+/**
+ * DXA T-scores and the DXA panels that report them as components, BMI, weight, height, PHQ-9 total and
+ * panel, tobacco smoking status (terminology module).
+ */
+const observationCodes = [...Object.keys(DXA_TSCORE_SITES), ...DXA_PANEL_CODES, ...Object.values(LOINC)]
   .map((code) => `${SYSTEMS.loinc}|${code}`)
   .join(',');
 
@@ -36,16 +41,21 @@ export const prefetchTemplates = {
   medicationRequests: `MedicationRequest?patient=${patient}&_count=200`,
   medicationStatements: `MedicationStatement?patient=${patient}&_count=200`,
   medicationAdministrations: `MedicationAdministration?patient=${patient}&_count=200`,
+  medicationDispenses: `MedicationDispense?patient=${patient}&_count=200`,
   serviceRequests: `ServiceRequest?patient=${patient}&status=active&_count=100`,
 };
 
 /** What both services read, as discovery tells an EHR's administrators. */
 export const usageRequirements =
-  'Reads Patient, Observation, Condition, Procedure, MedicationRequest, MedicationStatement, MedicationAdministration and ServiceRequest of the patient.';
+  'Reads Patient, Observation, Condition, Procedure, MedicationRequest, MedicationStatement, MedicationAdministration, MedicationDispense and ServiceRequest of the patient.';
 
 type PrefetchKey = keyof typeof prefetchTemplates;
 
-/** Without these the scores would be guesses: 412. The others are read when the server has them. */
+/**
+ * Without these the scores would be guesses: 412. The others (imaging findings, statements,
+ * administrations, dispenses, open orders) are read when the server has them, and a card lists any that
+ * could not be read.
+ */
 export const requiredPrefetch: readonly PrefetchKey[] = [
   'patient',
   'observations',
@@ -75,6 +85,7 @@ export function patientRecord(data: Record<string, Resource[]>, draftOrders: Res
     ...(data.medicationRequests ?? []),
     ...(data.medicationStatements ?? []),
     ...(data.medicationAdministrations ?? []),
+    ...(data.medicationDispenses ?? []),
   ];
   return {
     patient: ofType<Patient>(data.patient, 'Patient')[0],
@@ -88,6 +99,7 @@ export function patientRecord(data: Record<string, Resource[]>, draftOrders: Res
       ...ofType<MedicationRequest>(medicationEntries, 'MedicationRequest'),
       ...ofType<MedicationStatement>(medicationEntries, 'MedicationStatement'),
       ...ofType<MedicationAdministration>(medicationEntries, 'MedicationAdministration'),
+      ...ofType<MedicationDispense>(medicationEntries, 'MedicationDispense'),
     ],
     medicationResources: ofType<Medication>(medicationEntries, 'Medication'),
     serviceRequests: ofType<ServiceRequest>(data.serviceRequests, 'ServiceRequest'),
@@ -103,5 +115,6 @@ export function cardContext(input: HookInput<BaseContext>, wordings: Wordings): 
     ...(input.context.encounterId ? { encounterId: input.context.encounterId } : {}),
     modelUrl: (modelId) => `${input.baseUrl}/models${modelId ? `/${modelId}` : ''}`,
     unreadable: input.unavailable,
+    foreignRecords: input.foreignRecords,
   };
 }

@@ -1,10 +1,13 @@
 /**
  * pvp-risk-patient-view: when the chart of a patient with an osteoporotic vertebral fracture or a
- * prior PVP/PKP opens, the re-fracture risk and the gaps in care. Nothing for anyone else.
+ * prior PVP/PKP opens, the gaps in care, and after augmentation the re-fracture risk (its evidence comes
+ * from augmented cohorts) and a new fracture at a cemented vertebra. Nothing for anyone else.
  */
-
+import { repeatAugmentationCard } from '../cards/repeat-augmentation-card.ts';
+import { refractureAdvice } from '../cards/risk-advice.ts';
 import { renderRiskCard } from '../cards/risk-card.ts';
 import type { Wordings } from '../cards/wording.ts';
+import type { Card } from '../cds-hooks/schemas.ts';
 import { type PatientViewContext, patientViewContextSchema } from '../cds-hooks/schemas.ts';
 import { type BaseContext, type CdsService, defineService } from '../cds-hooks/service.ts';
 import { extractFacts } from '../clinical/facts.ts';
@@ -24,24 +27,37 @@ export function patientViewService(models: Models, wordings: Wordings): CdsServi
     definition: {
       hook: 'patient-view',
       id: 'pvp-risk-patient-view',
-      title: 'Vertebral fracture: re-fracture risk and osteoporosis care gaps',
+      title: 'Vertebral fracture: osteoporosis care gaps and re-fracture risk after augmentation',
       description:
-        'For a patient with an osteoporotic vertebral compression fracture or a prior vertebroplasty/kyphoplasty: the relative risk of a new or repeat vertebral fracture (model refracture-v1, cited), untreated osteoporosis, a missing DXA scan, and an overdue denosumab dose.',
+        'For a patient with an osteoporotic vertebral compression fracture or a prior vertebroplasty/kyphoplasty: untreated osteoporosis, a missing DXA scan, an overdue denosumab dose; after augmentation, the relative risk of a new or repeat vertebral fracture (model refracture-v1, cited) and a new fracture at a cemented vertebra.',
       prefetch: prefetchTemplates,
       usageRequirements,
     },
     requiredPrefetch,
     contextSchema: patientViewContextSchema,
     handle(input) {
-      const facts = extractFacts(patientRecord(input.data), input.now);
+      const facts = extractFacts(patientRecord(input.data), input.now, input.timeZone);
       if (!facts.hasSpineDisease) return [];
       const context = cardContext(input, wordings);
-      const model = models['refracture-risk'];
-      const refracture = renderRiskCard(
-        { model, assessment: assess(model, facts), suggestions: [], provenance: facts },
-        context,
-      );
-      return byUrgency([refracture, ...spineCareCards(facts, context)]);
+      const cards: Card[] = [];
+      if (facts.hasPriorAugmentation) {
+        const model = models['refracture-risk'];
+        const assessment = assess(model, facts);
+        cards.push(
+          renderRiskCard(
+            {
+              model,
+              assessment,
+              suggestions: [],
+              provenance: facts,
+              advice: refractureAdvice(model, assessment, context.wording),
+            },
+            context,
+          ),
+        );
+      }
+      if (facts.repeatAugmentation) cards.push(repeatAugmentationCard(facts.repeatAugmentation, context));
+      return byUrgency([...cards, ...spineCareCards(facts, context)]);
     },
   });
 }

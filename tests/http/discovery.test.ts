@@ -27,6 +27,7 @@ async function prefetchFrom(scenario: string) {
     medicationRequests: searchset('MedicationRequest'),
     medicationStatements: searchset('MedicationStatement'),
     medicationAdministrations: searchset('MedicationAdministration'),
+    medicationDispenses: searchset('MedicationDispense'),
     serviceRequests: searchset('ServiceRequest'),
     imagingFindings: null,
   };
@@ -48,6 +49,12 @@ describe('GET /cds-services', () => {
       expect(service.prefetch?.observations).toMatch(
         /^Observation\?patient=\{\{context\.patientId\}\}&code=http:\/\/loinc\.org\|38267-1,.*http:\/\/loinc\.org\|72166-2&_sort=-date/,
       );
+      expect(service.prefetch?.observations, 'DXA panels reporting T-scores as components').toContain(
+        'http://loinc.org|83311-1',
+      );
+      expect(service.prefetch?.medicationDispenses).toBe(
+        'MedicationDispense?patient={{context.patientId}}&_count=200',
+      );
       expect(Object.keys(service.prefetch ?? {})).toEqual(
         expect.arrayContaining([
           'conditions',
@@ -55,6 +62,7 @@ describe('GET /cds-services', () => {
           'medicationRequests',
           'medicationStatements',
           'medicationAdministrations',
+          'medicationDispenses',
         ]),
       );
     }
@@ -63,8 +71,8 @@ describe('GET /cds-services', () => {
 
 describe('locale', () => {
   it('answers in Simplified Chinese when Accept-Language prefers it, in English otherwise', async () => {
-    const body = await hookBody('patient-view', 'pvp-high-rbp-risk', {
-      prefetch: await prefetchFrom('high-rbp-risk'),
+    const body = await hookBody('patient-view', 'pvp-unfamiliar-coding', {
+      prefetch: await prefetchFrom('unfamiliar-coding'),
     });
     const zh = hookResponseSchema.parse(
       await (
@@ -73,18 +81,22 @@ describe('locale', () => {
         })
       ).json(),
     );
-    expect(zh.cards[0]?.summary).toMatch(/^椎体强化术后再骨折风险：高（10 分）：目前未使用抗骨质疏松药物、/);
+    expect(zh.cards[0]?.summary).toBe(
+      '椎体强化术后新发或再发椎体骨折：高风险（14 分）：长期全身性糖皮质激素、目前无有效的抗骨质疏松药物治疗、责任椎位于胸腰段',
+    );
     const en = hookResponseSchema.parse(
       await (
         await app.post('/cds-services/pvp-risk-patient-view', body, { 'accept-language': 'fr-FR, en;q=0.8' })
       ).json(),
     );
-    expect(en.cards[0]?.summary).toMatch(/^Re-fracture risk after vertebral augmentation: high \(10 pts\)/);
+    expect(en.cards[0]?.summary).toMatch(
+      /^New or repeat vertebral fracture after augmentation: high risk \(14 pts\)/,
+    );
   });
 
   it('links cards to the model description under the public base URL', async () => {
-    const body = await hookBody('patient-view', 'pvp-high-rbp-risk', {
-      prefetch: await prefetchFrom('high-rbp-risk'),
+    const body = await hookBody('patient-view', 'pvp-unfamiliar-coding', {
+      prefetch: await prefetchFrom('unfamiliar-coding'),
     });
     const { cards } = hookResponseSchema.parse(
       await (await app.post('/cds-services/pvp-risk-patient-view', body)).json(),

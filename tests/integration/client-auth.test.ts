@@ -7,6 +7,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Card } from '../../src/cds-hooks/schemas.ts';
 import { type RunningApp, startApp } from '../support/app.ts';
 import {
   clientToken,
@@ -18,7 +19,7 @@ import {
   unsignedToken,
 } from '../support/ehr-client.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
-import { fullPrefetch, hookBody } from '../support/hook-calls.ts';
+import { cardKind, fullPrefetch, hookBody } from '../support/hook-calls.ts';
 import { capturedLogger } from '../support/log-capture.ts';
 
 const ehrA = 'https://ehr-a.example.org';
@@ -81,8 +82,8 @@ describe('valid tokens from two configured clients', () => {
     const before = fhir.requests.length;
     const res = await call(tokenA());
     expect(res.status).toBe(200);
-    const { cards } = (await res.json()) as { cards: unknown[] };
-    expect(cards.length).toBe(2);
+    const { cards } = (await res.json()) as { cards: Card[] };
+    expect(cards.map(cardKind)).toEqual(['treatment-gap']);
     const calls = fhir.requests.slice(before);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every((r) => r.authorization === 'Bearer ehr-access-token')).toBe(true);
@@ -93,7 +94,7 @@ describe('valid tokens from two configured clients', () => {
     const token = clientToken({ iss: ehrB, aud: serviceUrl(), key: keyB, claims: { tenant: 'hospital-b' } });
     const res = await call(token);
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { cards: unknown[] }).cards.length).toBe(2);
+    expect(((await res.json()) as { cards: Card[] }).cards.map(cardKind)).toEqual(['treatment-gap']);
     expect(jwks.requests).toBe(fetched);
   });
 

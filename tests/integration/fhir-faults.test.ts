@@ -8,7 +8,8 @@ import { readFixture, startFhirServer, type TestFhirServer } from '../support/fh
 import { fullPrefetch, hookBody, stable } from '../support/hook-calls.ts';
 import { capturedLogger } from '../support/log-capture.ts';
 
-const patientId = 'pvp-high-rbp-risk';
+/** A patient with a prior kyphoplasty: patient-view gives the re-fracture card (with its data lines) and a care gap. */
+const patientId = 'pvp-unfamiliar-coding';
 const token = 'opaque-access-token-abc123';
 const { logger, lines: logLines } = capturedLogger();
 
@@ -17,7 +18,7 @@ let fhir: TestFhirServer;
 
 beforeAll(async () => {
   [app, fhir] = await Promise.all([startApp({ FHIR_DEADLINE_MS: '400' }, { logger }), startFhirServer()]);
-  await fhir.load(await readFixture('high-rbp-risk'));
+  await fhir.load(await readFixture('unfamiliar-coding'));
 });
 afterEach(() => fhir.setFaults({}));
 afterAll(async () => {
@@ -88,7 +89,7 @@ describe('FHIR server faults', () => {
     );
     expect(status).toBe(200);
     const [first] = body.cards as Array<{ detail: string }>;
-    expect(first?.detail).toContain('Could not be read from the FHIR server:** medicationStatements');
+    expect(first?.detail).toContain('Could not be read from the FHIR server:** medication list;');
   });
 });
 
@@ -96,7 +97,7 @@ describe('paging', () => {
   it('follows next links of a paged server to the same cards', async () => {
     const paged = await startFhirServer({ maxPageSize: 2 });
     try {
-      await paged.load(await readFixture('high-rbp-risk'));
+      await paged.load(await readFixture('unfamiliar-coding'));
       const unpaged = await patientView(
         await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl }),
       );
@@ -123,8 +124,8 @@ describe('the four prefetch cases of a key', () => {
     expect(fhir.requests.slice(before).map((r) => r.path)).toEqual(['/Condition']);
   });
 
-  it('null: no data, nothing fetched (no conditions: no spine disease, no cards)', async () => {
-    const prefetch = { ...(await fullPrefetch(fhir.baseUrl, patientId)), conditions: null };
+  it('null: no data, nothing fetched (no conditions and no procedures: no spine disease, no cards)', async () => {
+    const prefetch = { ...(await fullPrefetch(fhir.baseUrl, patientId)), conditions: null, procedures: null };
     const before = fhir.requests.length;
     const { status, body } = await patientView(
       await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl, prefetch }),
@@ -172,7 +173,7 @@ describe('logs', () => {
     expect(all).toContain('prefetch resolved');
     expect(all).not.toContain(patientId);
     expect(all).not.toContain(token);
-    expect(all).not.toMatch(/Re-fracture risk/);
+    expect(all).not.toMatch(/vertebral fracture after augmentation/);
   });
 });
 
@@ -181,16 +182,21 @@ describe('messy data, read from a FHIR server', () => {
     const messy = await startFhirServer();
     try {
       await messy.load(await readFixture('messy-data'));
-      const { status, body } = await patientView(
-        await hookBody('patient-view', 'pvp-messy-data', { fhirServer: messy.baseUrl }),
+      const response = await app.post(
+        '/cds-services/pvp-risk-order-sign',
+        await hookBody('order-sign', 'pvp-messy-data', {
+          fhirServer: messy.baseUrl,
+          draftOrders: 'messy-data.draft-orders',
+        }),
       );
-      expect(status).toBe(200);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Record<string, unknown>;
       const [risk] = body.cards as Array<{ detail: string }>;
       const line = risk?.detail.split('\n\n').find((l) => l.startsWith('**Not counted:**'));
       expect(line).toBe(
-        '**Not counted:** 8 record(s): Observation: dated in the future; Observation: status entered-in-error; ' +
-          'Condition: verification status refuted; Condition: not confirmed (unconfirmed); Observation: T-score: duplicate; ' +
-          'Observation: T-score: no value; MedicationRequest: status entered-in-error; Condition: diabetes: not active.',
+        '**Not counted:** 8 record(s): result: dated in the future, result: status entered in error, ' +
+          'diagnosis: verification status refuted, diagnosis: not confirmed (unconfirmed), result: T-score: duplicate, ' +
+          'result: T-score: no value, medication order: status entered in error, diagnosis: diabetes: not active.',
       );
     } finally {
       await messy.close();

@@ -7,6 +7,7 @@ import { type Card, hookResponseSchema } from '../../src/cds-hooks/schemas.ts';
 import { type RunningApp, startApp } from '../support/app.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
 import {
+  assessmentOf,
   type Expectations,
   type ExpectedAssessment,
   fullPrefetch,
@@ -14,14 +15,13 @@ import {
   hookBody,
   patientIdOf,
   readExpectations,
+  scenarioCalls,
   serviceIds,
   stable,
 } from '../support/hook-calls.ts';
 
 const expectations: Expectations = await readExpectations();
-const scenarios = Object.entries(expectations.scenarios).flatMap(([scenario, hooks]) =>
-  (Object.keys(hooks) as Hook[]).map((hook) => ({ scenario, hook, expected: hooks[hook] })),
-);
+const scenarios = scenarioCalls(expectations);
 
 let app: RunningApp;
 let fhir: TestFhirServer;
@@ -39,17 +39,6 @@ async function callHook(hook: Hook, body: unknown): Promise<Card[]> {
   const json = await response.json();
   expect(response.status, JSON.stringify(json)).toBe(200);
   return hookResponseSchema.parse(json).cards;
-}
-
-function assessmentOf(card: Card) {
-  return card.extension?.['pvp-cds.assessment'] as {
-    kind: string;
-    model?: string;
-    points?: number;
-    tier?: string;
-    factors: Array<{ id: string; points: number }>;
-    notAssessed: string[];
-  };
 }
 
 function expectCardsToMatch(cards: Card[], expected: NonNullable<(typeof scenarios)[number]['expected']>) {

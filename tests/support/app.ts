@@ -21,10 +21,16 @@ export async function startApp(
   env: Record<string, string> = {},
   overrides: Partial<Pick<AppDependencies, 'fhirReader' | 'logger'>> = {},
 ): Promise<RunningApp & { config: Config }> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', CDS_AUTH: 'off', ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    CDS_AUTH: 'off',
+    CLINIC_TIME_ZONE: 'UTC',
+    ...env,
+  });
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const models = loadModels();
-  const wordings = loadWordings();
+  const wordings = loadWordings(Object.values(models));
   const app = createApp({
     config,
     logger,

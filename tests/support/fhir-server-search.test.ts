@@ -10,7 +10,13 @@ import { readFixture, startFhirServer, type TestFhirServer } from './fhir-server
 
 let fhir: TestFhirServer;
 /** Between them, these fixtures hold every resource type our prefetch searches for. */
-const scenarios = ['case-report', 'denosumab-stopped', 'unfamiliar-coding', 'prior-fragility-fracture'];
+const scenarios = [
+  'case-report',
+  'denosumab-stopped',
+  'unfamiliar-coding',
+  'prior-fragility-fracture',
+  'prednisone-burst',
+];
 const patients = scenarios.map((scenario) => `pvp-${scenario}`);
 
 beforeAll(async () => {

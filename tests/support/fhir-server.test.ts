@@ -14,17 +14,30 @@ import { readFixture, startFhirServer } from './fhir-server.ts';
 const AS_OF = '2026-11-22';
 const fixtureDir = new URL('../../fhir-fixtures/', import.meta.url);
 const fileNames = (await readdir(fixtureDir)).filter((f) => f.endsWith('.json')).sort();
+// `<scenario>.json`: one patient's transaction; `<scenario>.draft-orders.json`: its draft orders;
+// `<scenario>.foreign.json`: another patient's records (a collection), which the service must never count.
 const scenarioNames = fileNames
-  .filter((f) => !f.endsWith('.draft-orders.json') && f !== 'expectations.json')
+  .filter((f) => /^[a-z0-9-]+\.json$/.test(f) && f !== 'expectations.json')
   .map((f) => f.replace(/\.json$/, ''));
 const draftNames = fileNames
   .filter((f) => f.endsWith('.draft-orders.json'))
   .map((f) => f.replace(/\.json$/, ''));
+const foreignNames = fileNames
+  .filter((f) => f.endsWith('.foreign.json'))
+  .map((f) => f.replace(/\.json$/, ''));
 const scenarios = new Map<string, Bundle>();
 for (const name of scenarioNames) scenarios.set(name, await readFixture(name));
+/** Another patient's records, by the scenario they belong to. */
+const foreignRecords = new Map<string, Bundle>();
+for (const name of foreignNames) foreignRecords.set(name.replace(/\.foreign$/, ''), await readFixture(name));
 
 function ids(bundle: { entry?: BundleEntry[] }): string[] {
   return (bundle.entry ?? []).map((e) => e.resource?.id ?? '');
+}
+
+/** The patient id a reference names (relative, absolute or versioned), or undefined if it names no Patient. */
+function patientIdIn(reference: string): string | undefined {
+  return /(?:^|\/)Patient\/([A-Za-z0-9.-]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference)?.[1];
 }
 
 function fixtureResources(name: string, resourceType: string): Resource[] {
@@ -359,6 +372,12 @@ describe('fhir-fixtures', () => {
     }
   };
 
+  // Medplum's validator reads an absolute reference's scheme as its resource type ("got \"https:\""), though
+  // FHIR R4 allows absolute URLs in Reference.reference; the foreign records and drafts use them on purpose.
+  const absoluteReferenceError = /^Invalid reference: got "https?:"/;
+  const errorsButAbsoluteReferences = (resource: unknown) =>
+    validationErrors(resource).filter((e) => !absoluteReferenceError.test(e));
+
   it('has at least 11 scenarios, each with its row in the README', async () => {
     expect(scenarioNames.length).toBeGreaterThanOrEqual(11);
     const readme = await readFile(new URL('README.md', fixtureDir), 'utf8');
@@ -461,26 +480,96 @@ describe('fhir-fixtures', () => {
     expect(bundle.resourceType).toBe('Bundle');
     expect(bundle.type).toBeUndefined();
     const patientId = fixtureResources(scenario, 'Patient')[0]?.id;
-    const known = new Set(
-      (scenarios.get(scenario)?.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`),
-    );
+    const keysOf = (b: Bundle | undefined) =>
+      new Set((b?.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`));
+    const known = keysOf(scenarios.get(scenario));
+    // A scenario with `<scenario>.foreign.json` may also hold a draft for that other patient (to be ignored).
+    const foreign = foreignRecords.get(scenario);
+    const foreignId = foreign?.entry?.find((e) => e.resource?.resourceType === 'Patient')?.resource?.id;
+    const foreignKnown = keysOf(foreign);
     expect(bundle.entry?.length).toBeGreaterThan(0);
+    let own = 0;
     for (const entry of bundle.entry as BundleEntry[]) {
       const resource = entry.resource as Resource & { status?: string; subject?: { reference?: string } };
       expect(['ServiceRequest', 'MedicationRequest']).toContain(resource.resourceType);
       expect(resource.status).toBe('draft');
-      expect(resource.subject).toEqual({ reference: `Patient/${patientId}` });
-      expect(resource.id).toMatch(new RegExp(`^${patientId}-draft-`));
-      for (const reference of referencesIn(resource).filter((r) => r !== `Patient/${patientId}`)) {
-        expect(known.has(reference), `${resource.id} -> ${reference}`).toBe(true);
+      const subject = resource.subject?.reference ?? '';
+      const forOwnPatient = subject === `Patient/${patientId}`;
+      if (forOwnPatient) own += 1;
+      else expect(foreignId && patientIdIn(subject), `${resource.id} subject ${subject}`).toBe(foreignId);
+      const ownerId = forOwnPatient ? patientId : foreignId;
+      expect(resource.id).toMatch(new RegExp(`^${ownerId}-draft-`));
+      for (const reference of referencesIn(resource).filter((r) => r !== subject)) {
+        expect((forOwnPatient ? known : foreignKnown).has(reference), `${resource.id} -> ${reference}`).toBe(
+          true,
+        );
       }
       const expectedErrors =
         resource.id === 'pvp-prednisone-order-draft-prednisone'
           ? ['Missing required property @ MedicationRequest.intent']
           : [];
-      expect(validationErrors(resource)).toEqual(expectedErrors);
+      expect(forOwnPatient ? validationErrors(resource) : errorsButAbsoluteReferences(resource)).toEqual(
+        expectedErrors,
+      );
     }
+    expect(own, `${name} has a draft for its own patient`).toBeGreaterThan(0);
   });
+
+  it.each(foreignNames)(
+    '%s is a valid collection of one other patient’s records, each naming that patient',
+    (name) => {
+      const scenario = name.replace(/\.foreign$/, '');
+      expect(scenarioNames).toContain(scenario);
+      const bundle = foreignRecords.get(scenario) as Bundle;
+      expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+      expect(errorsButAbsoluteReferences(bundle)).toEqual([]);
+      const ownId = fixtureResources(scenario, 'Patient')[0]?.id;
+      const patients = (bundle.entry ?? []).filter((e) => e.resource?.resourceType === 'Patient');
+      expect(patients).toHaveLength(1);
+      const otherId = patients[0]?.resource?.id ?? '';
+      expect(otherId).not.toBe(ownId);
+      const scenarioKeys = new Set(
+        [...scenarios.values()].flatMap((b) =>
+          (b.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`),
+        ),
+      );
+      const known = new Set((bundle.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`));
+      const patientReferences: string[] = [];
+      for (const entry of bundle.entry ?? []) {
+        const resource = entry.resource as Resource & {
+          subject?: { reference?: string };
+          patient?: { reference?: string };
+        };
+        const { resourceType, id } = resource;
+        expect(id).toMatch(new RegExp(`^${otherId}(-[a-z0-9-]+)?$`));
+        expect(scenarioKeys.has(`${resourceType}/${id}`), `${resourceType}/${id} is also a scenario's`).toBe(
+          false,
+        );
+        expect(entry.fullUrl).toBe(`https://example.org/fhir/${resourceType}/${id}`);
+        expect(entry.request).toBeUndefined();
+        expect(errorsButAbsoluteReferences(resource), `${resourceType}/${id}`).toEqual([]);
+        expect(codedStatusProblems(resource), `${resourceType}/${id}`).toEqual([]);
+        if (resourceType !== 'Patient') {
+          expect(patientIdIn(resource.subject?.reference ?? resource.patient?.reference ?? ''), `${id}`).toBe(
+            otherId,
+          );
+        }
+        for (const reference of referencesIn(resource)) {
+          if (patientIdIn(reference) === undefined) {
+            expect(known.has(reference), `${resourceType}/${id} -> ${reference}`).toBe(true);
+          } else {
+            expect(patientIdIn(reference), `${resourceType}/${id} -> ${reference}`).toBe(otherId);
+            patientReferences.push(reference);
+          }
+        }
+        for (const date of datesIn(resource)) expect(date.slice(0, 10) <= AS_OF, `${id} ${date}`).toBe(true);
+      }
+      // The patient guard compares the last Type/id: the fixture uses every form of reference to the other patient.
+      expect(patientReferences).toContain(`Patient/${otherId}`);
+      expect(patientReferences.some((r) => /^https?:\/\//.test(r))).toBe(true);
+      expect(patientReferences.some((r) => r.includes('/_history/'))).toBe(true);
+    },
+  );
 });
 
 interface ExpectedRisk {

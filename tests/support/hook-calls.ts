@@ -91,6 +91,26 @@ export async function fullPrefetch(fhirBaseUrl: string, patientId: string): Prom
   return Object.fromEntries(entries);
 }
 
+/** The machine-readable assessment every card of ours carries (`extension["pvp-cds.assessment"]`). */
+export interface CardAssessment {
+  kind: string;
+  model?: string;
+  points?: number;
+  tier?: string;
+  factors: Array<{ id: string; points: number }>;
+  notAssessed: string[];
+}
+
+export function assessmentOf(card: Card): CardAssessment {
+  const assessment = card.extension?.['pvp-cds.assessment'];
+  if (!assessment) throw new Error(`card "${card.summary}" carries no pvp-cds.assessment`);
+  return assessment as CardAssessment;
+}
+
+export function cardKind(card: Card): string {
+  return assessmentOf(card).kind;
+}
+
 /** Cards without what changes between calls (uuids), for comparing two answers. */
 export function stable(cards: Card[]): unknown {
   return JSON.parse(JSON.stringify(cards).replace(/"uuid":"[0-9a-f-]{36}"/g, '"uuid":"*"'));
@@ -117,4 +137,21 @@ export interface Expectations {
 
 export async function readExpectations(): Promise<Expectations> {
   return (await readFixture('expectations')) as unknown as Expectations;
+}
+
+/** One hook call per scenario and hook of the expectations, with its draft orders and expected cards. */
+export interface ScenarioCall {
+  scenario: string;
+  hook: Hook;
+  draftOrders: string | undefined;
+  expected: ExpectedHook;
+}
+
+export function scenarioCalls(expectations: Expectations): ScenarioCall[] {
+  return Object.entries(expectations.scenarios).flatMap(([scenario, hooks]) =>
+    (Object.keys(hooks) as Hook[]).flatMap((hook) => {
+      const expected = hooks[hook];
+      return expected ? [{ scenario, hook, draftOrders: expected.draftOrders, expected }] : [];
+    }),
+  );
 }

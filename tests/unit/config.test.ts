@@ -18,9 +18,17 @@ describe('configuration', () => {
     ['DEFAULT_LOCALE', 'fr'],
     ['PUBLIC_BASE_URL', 'ftp://cds.example.org'],
     ['NODE_ENV', 'staging'],
+    ['CLINIC_TIME_ZONE', 'Mars/Olympus_Mons'],
+    ['CLINIC_TIME_ZONE', 'GMT+25'],
   ])('refuses a bad %s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+
+  it("takes the clinic's time zone as an IANA name, by default the process's own", () => {
+    expect(loadConfig({ CLINIC_TIME_ZONE: 'Asia/Shanghai' }).clinicTimeZone).toBe('Asia/Shanghai');
+    expect(loadConfig({ CLINIC_TIME_ZONE: 'UTC' }).clinicTimeZone).toBe('UTC');
+    expect(loadConfig({}).clinicTimeZone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
   });
 
   it('refuses to turn on fhir-kit-client debug logs, which print bearer tokens', () => {

@@ -27,7 +27,7 @@ const priorPvp: Procedure = {
   code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '22511' }] },
   performedDateTime: '2024-01-01',
 };
-const facts = (parts: Partial<PatientRecord>) => extractFacts(record(parts), AS_OF);
+const facts = (parts: Partial<PatientRecord>) => extractFacts(record(parts), AS_OF, 'UTC');
 
 describe('imaging findings', () => {
   it('are not assessed when nothing is said about them', () => {
@@ -75,7 +75,9 @@ describe('imaging findings', () => {
   ] as const)('reads the diagnosis %j as %s', (text, name) => {
     const f = facts({ conditions: [diagnosis({ text })] });
     expect(f.features[name]).toBe(true);
-    expect(f.textMatches).toEqual([{ resourceType: 'Condition', concept: `finding:${name}` }]);
+    expect(f.textMatches).toEqual([
+      { resourceType: 'Condition', concept: { kind: 'finding', finding: name } },
+    ]);
   });
 
   it('does not read kyphoplasty as kyphosis', () => {
@@ -118,7 +120,7 @@ describe('imaging findings', () => {
     });
     expect(f.features.cementLeakage).toBe(false);
     expect(f.ignored).toEqual([
-      { resourceType: 'Observation', reason: 'cementLeakage: no prior augmentation' },
+      { resourceType: 'Observation', reason: 'no-prior-augmentation', topic: 'cementLeakage' },
     ]);
     const after = facts({
       procedures: [priorPvp],

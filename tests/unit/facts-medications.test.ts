@@ -2,6 +2,7 @@ import type {
   Condition,
   Medication,
   MedicationAdministration,
+  MedicationDispense,
   MedicationRequest,
   MedicationStatement,
 } from 'fhir/r4';
@@ -47,13 +48,13 @@ const rx = (code: string, display: string) => ({
 });
 const named = (text: string) => ({ text });
 const denosumab = rx('993452', '1 ML denosumab 60 MG/ML Prefilled Syringe');
-const facts = (parts: Partial<PatientRecord>) => extractFacts(record(parts), AS_OF);
+const facts = (parts: Partial<PatientRecord>) => extractFacts(record(parts), AS_OF, 'UTC');
 
 describe('recognising anti-osteoporosis drugs', () => {
   it('reads a Synthea SCD product by its RxNorm code', () => {
     const f = facts({ medications: [request(rx('904419', 'Alendronic acid 10 MG Oral Tablet'))] });
     expect(f.antiOsteoporosis).toEqual([
-      { drug: 'alendronate', status: 'active', lastDate: '2025-01-05', firstDate: '2025-01-05' },
+      { drug: 'alendronate', covered: true, last: { date: '2025-01-05', source: 'order', stopped: false } },
     ]);
     expect(f.features.noAntiOsteoporosisDrug).toBe(false);
     expect(f.textMatches).toEqual([]);
@@ -63,7 +64,7 @@ describe('recognising anti-osteoporosis drugs', () => {
     const f = facts({ medications: [request(rx('999999', 'alendronic acid 70 MG Oral Tablet'))] });
     expect(f.antiOsteoporosis.map((u) => u.drug)).toEqual(['alendronate']);
     expect(f.textMatches).toEqual([
-      { resourceType: 'MedicationRequest', concept: 'anti-osteoporosis:alendronate' },
+      { resourceType: 'MedicationRequest', concept: { kind: 'drug', drug: 'alendronate' } },
     ]);
   });
 
@@ -72,7 +73,8 @@ describe('recognising anti-osteoporosis drugs', () => {
     ['唑来膦酸注射液', 'zoledronic-acid'],
     ['地舒单抗注射液', 'denosumab'],
     ['特立帕肽注射液', 'teriparatide'],
-    ['鲑降钙素鼻喷剂', 'calcitonin'],
+    ['伊班膦酸钠注射液', 'ibandronate'],
+    ['雷洛昔芬片', 'raloxifene'],
     ['Fosamax 70 mg', 'alendronate'],
     ['Actonel', 'risedronate'],
     ['Boniva 150mg monthly', 'ibandronate'],
@@ -82,6 +84,7 @@ describe('recognising anti-osteoporosis drugs', () => {
     ['TYMLOS', 'abaloparatide'],
     ['Evenity', 'romosozumab'],
     ['Evista', 'raloxifene'],
+    ['Duavee (conjugated estrogens/bazedoxifene)', 'bazedoxifene'],
   ])('reads %j as %s', (text, drug) => {
     expect(facts({ medications: [request(named(text))] }).antiOsteoporosis.map((u) => u.drug)).toEqual([
       drug,
@@ -89,9 +92,11 @@ describe('recognising anti-osteoporosis drugs', () => {
   });
 
   it('does not read procalcitonin or CGRP as calcitonin', () => {
-    expect([
-      ...drugNamesIn(['procalcitonin', '降钙素原', 'calcitonin gene-related peptide antagonist']).anti,
-    ]).toEqual([]);
+    const found = drugNamesIn(['procalcitonin', '降钙素原', 'calcitonin gene-related peptide antagonist']);
+    expect([...found.non]).toEqual([]);
+    expect([...found.anti]).toEqual([]);
+    // The same words with calcitonin itself next to them: the exclusion removes only the other substance.
+    expect([...drugNamesIn(['降钙素原正常；鲑降钙素鼻喷剂']).non]).toEqual(['calcitonin']);
   });
 
   it('resolves a contained Medication and one of the record', () => {
@@ -126,7 +131,7 @@ describe('recognising anti-osteoporosis drugs', () => {
     const stopped = request(named('alendronate'), { status: 'stopped' });
     const f = facts({ medications: [stopped] });
     expect(f.antiOsteoporosis).toEqual([
-      { drug: 'alendronate', status: 'stopped', lastDate: '2025-01-05', firstDate: '2025-01-05' },
+      { drug: 'alendronate', covered: false, last: { date: '2025-01-05', source: 'order', stopped: true } },
     ]);
     expect(f.features.noAntiOsteoporosisDrug).toBe(true);
     expect(facts({}).features.noAntiOsteoporosisDrug).toBe(true);
@@ -137,10 +142,11 @@ describe('recognising anti-osteoporosis drugs', () => {
       medications: [request(named('alendronate'), { status } as Partial<MedicationRequest>)],
     });
     expect(f.antiOsteoporosis).toEqual([]);
-    expect(f.ignored).toEqual([{ resourceType: 'MedicationRequest', reason: `status ${status}` }]);
+    expect(f.features.noAntiOsteoporosisDrug).toBe(true);
+    expect(f.ignored).toEqual([{ resourceType: 'MedicationRequest', reason: 'status', status }]);
   });
 
-  it('reads statements: active and intended are active, not-taken is ignored', () => {
+  it('reads statements: active counts, intended and not-taken are not evidence of use', () => {
     const statement = (status: MedicationStatement['status'], text: string): MedicationStatement => ({
       resourceType: 'MedicationStatement',
       status,
@@ -150,14 +156,27 @@ describe('recognising anti-osteoporosis drugs', () => {
       dateAsserted: '2025-02-01',
     });
     const f = facts({
-      medications: [statement('intended', 'raloxifene'), statement('not-taken', 'alendronate')],
+      medications: [
+        statement('active', 'raloxifene'),
+        statement('intended', 'alendronate'),
+        statement('not-taken', 'risedronate'),
+      ],
     });
+    // Period started 2023-01-01, asserted 2025-02-01: the latest date the statement vouches for.
     expect(f.antiOsteoporosis).toEqual([
-      { drug: 'raloxifene', status: 'active', lastDate: '2025-02-01', firstDate: '2023-01-01' },
+      {
+        drug: 'raloxifene',
+        covered: true,
+        last: { date: '2025-02-01', source: 'statement', stopped: false },
+      },
+    ]);
+    expect(f.ignored).toEqual([
+      { resourceType: 'MedicationStatement', reason: 'status', status: 'intended' },
+      { resourceType: 'MedicationStatement', reason: 'status', status: 'not-taken' },
     ]);
   });
 
-  it('keeps the first and last dates over several entries', () => {
+  it('judges a drug by its most recent evidence over several entries', () => {
     const f = facts({
       medications: [
         request(named('alendronate'), { status: 'completed', authoredOn: '2021-03-01' }),
@@ -165,15 +184,107 @@ describe('recognising anti-osteoporosis drugs', () => {
       ],
     });
     expect(f.antiOsteoporosis).toEqual([
-      { drug: 'alendronate', status: 'active', lastDate: '2024-11-20', firstDate: '2021-03-01' },
+      { drug: 'alendronate', covered: true, last: { date: '2024-11-20', source: 'order', stopped: false } },
     ]);
   });
 
   it('ignores a prescription dated in the future', () => {
     const f = facts({ medications: [request(named('alendronate'), { authoredOn: '2025-09-01' })] });
     expect(f.antiOsteoporosis).toEqual([]);
-    expect(f.ignored).toEqual([{ resourceType: 'MedicationRequest', reason: 'dated in the future' }]);
+    expect(f.ignored).toEqual([{ resourceType: 'MedicationRequest', reason: 'future-date' }]);
   });
+});
+
+describe('drugs that do not prevent fractures: named when in current use, never coverage', () => {
+  const inUse = { date: '2025-01-05', source: 'order', stopped: false };
+
+  it.each([
+    ['鲑降钙素鼻喷剂', 'calcitonin'],
+    ['calcitonin salmon 200 UNT/ACTUAT Metered Dose Nasal Spray [Miacalcin]', 'calcitonin'],
+    ['Calcium carbonate 1250 MG Oral Tablet', 'calcium'],
+    ['碳酸钙片', 'calcium'],
+    ['Caltrate 600 MG Oral Tablet', 'calcium'],
+    ['Cholecalciferol 1000 UNT Oral Capsule', 'vitamin-d'],
+    ['骨化三醇软胶囊 0.25μg', 'calcitriol'],
+    ['Rocaltrol 0.25 MCG Oral Capsule', 'calcitriol'],
+    ['阿法骨化醇片', 'alfacalcidol'],
+    ['仙灵骨葆胶囊', 'herbal'],
+  ])('names %j as %s, and it leaves the patient without cover', (text, drug) => {
+    const f = facts({ medications: [request(named(text))] });
+    expect(f.nonPreventing).toEqual([{ drug, last: inUse }]);
+    expect(f.antiOsteoporosis).toEqual([]);
+    expect(f.features.noAntiOsteoporosisDrug).toBe(true);
+    expect(f.textMatches).toEqual([{ resourceType: 'MedicationRequest', concept: { kind: 'drug', drug } }]);
+  });
+
+  it('recognises calcitonin salmon injection and calcium carbonate by their RxNorm codes', () => {
+    const f = facts({
+      medications: [
+        request(rx('308866', 'calcitonin salmon 200 UNT/ML Injectable Solution')),
+        request(rx('1897', 'calcium carbonate')),
+      ],
+    });
+    expect(f.nonPreventing.map((u) => u.drug)).toEqual(['calcitonin', 'calcium']);
+    expect(f.features.noAntiOsteoporosisDrug).toBe(true);
+    expect(f.textMatches).toEqual([]);
+  });
+
+  it('names several at once, and does not stop a real treatment from covering', () => {
+    const f = facts({
+      medications: [
+        request(named('鲑降钙素注射液')),
+        request(named('碳酸钙片')),
+        request(named('阿仑膦酸钠片 70mg')),
+      ],
+    });
+    expect(f.nonPreventing.map((u) => u.drug)).toEqual(['calcitonin', 'calcium']);
+    expect(f.antiOsteoporosis).toEqual([
+      { drug: 'alendronate', covered: true, last: { date: '2025-01-05', source: 'order', stopped: false } },
+    ]);
+    expect(f.features.noAntiOsteoporosisDrug).toBe(false);
+  });
+
+  it('reads a combination product as both: alendronate with cholecalciferol', () => {
+    const f = facts({
+      medications: [request(named('alendronate 70 MG / cholecalciferol 2800 UNT Oral Tablet'))],
+    });
+    expect(f.antiOsteoporosis.map((u) => [u.drug, u.covered])).toEqual([['alendronate', true]]);
+    expect(f.nonPreventing.map((u) => u.drug)).toEqual(['vitamin-d']);
+  });
+
+  it('names them only while in current use: 12 months from an order, 3 months after a dispense runs out', () => {
+    const oldOrder = request(named('calcitriol 0.25 MCG Oral Capsule'), { authoredOn: '2024-05-01' });
+    const stopped = request(named('鲑降钙素鼻喷剂'), { status: 'stopped' });
+    const dispensed = (whenHandedOver: string): MedicationDispense => ({
+      resourceType: 'MedicationDispense',
+      status: 'completed',
+      subject: patient,
+      medicationCodeableConcept: named('Calcium carbonate 600 MG Oral Tablet'),
+      whenHandedOver,
+      daysSupply: { value: 30, unit: 'days', system: 'http://unitsofmeasure.org', code: 'd' },
+    });
+    expect(facts({ medications: [oldOrder, stopped] }).nonPreventing).toEqual([]);
+    // Handed over 2025-01-20 runs out mid-February: + 3 months is before 2025-06-15.
+    expect(facts({ medications: [dispensed('2025-01-20')] }).nonPreventing).toEqual([]);
+    expect(facts({ medications: [dispensed('2025-02-20')] }).nonPreventing).toEqual([
+      { drug: 'calcium', last: { date: '2025-02-20', source: 'dispense', stopped: false } },
+    ]);
+  });
+
+  it('does not read procalcitonin (降钙素原) as calcitonin', () => {
+    const f = facts({ medications: [request(named('降钙素原')), request(named('Procalcitonin'))] });
+    expect(f.nonPreventing).toEqual([]);
+    expect(f.antiOsteoporosis).toEqual([]);
+  });
+
+  it.each(['Atorvastatin calcium 20 MG Oral Tablet', '阿托伐他汀钙片', '瑞舒伐他汀钙片'])(
+    'does not read the calcium salt of a statin, %j, as calcium',
+    (text) => {
+      const f = facts({ medications: [request(named(text))] });
+      expect(f.nonPreventing).toEqual([]);
+      expect(f.antiOsteoporosis).toEqual([]);
+    },
+  );
 });
 
 describe('injectables given every 6 or 12 months', () => {
@@ -190,15 +301,21 @@ describe('injectables given every 6 or 12 months', () => {
       '2024-08-01',
     );
     const f = facts({ medications: [infusion] });
-    expect(f.antiOsteoporosis[0]?.status).toBe('active');
+    expect(f.antiOsteoporosis).toEqual([
+      {
+        drug: 'zoledronic-acid',
+        covered: true,
+        last: { date: '2024-08-01', source: 'administration', stopped: false },
+      },
+    ]);
     expect(f.features.noAntiOsteoporosisDrug).toBe(false);
   });
 
-  it('does not stretch a completed alendronate order', () => {
-    const f = facts({
-      medications: [request(named('alendronate'), { status: 'completed', authoredOn: '2025-06-01' })],
-    });
-    expect(f.features.noAntiOsteoporosisDrug).toBe(true);
+  it('counts a completed alendronate order like an active one, for 12 months from its date', () => {
+    const recent = request(named('alendronate'), { status: 'completed', authoredOn: '2025-06-01' });
+    expect(facts({ medications: [recent] }).features.noAntiOsteoporosisDrug).toBe(false);
+    const old = request(named('alendronate'), { status: 'completed', authoredOn: '2024-06-01' });
+    expect(facts({ medications: [old] }).features.noAntiOsteoporosisDrug).toBe(true);
   });
 });
 
@@ -252,7 +369,8 @@ describe('denosumab gap', () => {
 describe('systemic glucocorticoids', () => {
   it('reads an active prednisone prescription', () => {
     const f = facts({ medications: [request(rx('312617', 'predniSONE 5 MG Oral Tablet'))] });
-    expect(f.glucocorticoids.map((u) => u.drug)).toEqual(['prednisone']);
+    // Active since 2025-01-05: 162 days of the last 12 months, so long-term.
+    expect(f.glucocorticoids).toEqual([{ drug: 'prednisone', days: 162, longTerm: true }]);
     expect(f.features.systemicGlucocorticoid).toBe(true);
   });
 
@@ -268,16 +386,18 @@ describe('systemic glucocorticoids', () => {
     });
     expect(f.glucocorticoids).toEqual([]);
     expect(f.features.systemicGlucocorticoid).toBe(false);
-    expect(f.ignored.map((i) => i.reason)).toEqual([
-      'glucocorticoid: not systemic',
-      'glucocorticoid: not systemic',
-      'glucocorticoid: not systemic',
-    ]);
+    const notSystemic = {
+      resourceType: 'MedicationRequest',
+      reason: 'not-systemic',
+      topic: 'glucocorticoid',
+    };
+    expect(f.ignored).toEqual([notSystemic, notSystemic, notSystemic]);
   });
 
   it('tells 泼尼松龙 (prednisolone) and 甲泼尼龙 (methylprednisolone) from 泼尼松 (prednisone)', () => {
     const f = facts({ medications: [request(named('醋酸泼尼松龙片')), request(named('甲泼尼龙片'))] });
     expect(f.glucocorticoids.map((u) => u.drug)).toEqual(['prednisolone', 'methylprednisolone']);
+    expect(f.glucocorticoids.every((u) => u.longTerm)).toBe(true);
   });
 
   it('tells methylprednisolone from prednisolone in English', () => {
@@ -295,8 +415,9 @@ describe('systemic glucocorticoids', () => {
     expect(facts({ conditions: [z7952('resolved')] }).features.systemicGlucocorticoid).toBe(false);
   });
 
-  it('does not count a stopped course', () => {
+  it('does not count a stopped course with no planned span beyond its start day', () => {
     const f = facts({ medications: [request(named('prednisone 10 mg'), { status: 'stopped' })] });
+    expect(f.glucocorticoids).toEqual([{ drug: 'prednisone', days: 1, longTerm: false }]);
     expect(f.features.systemicGlucocorticoid).toBe(false);
   });
 });
@@ -312,13 +433,16 @@ describe('draft orders', () => {
       medicationCodeableConcept: named('阿仑膦酸钠片'),
     };
     const f = facts({ draftOrders: [draft, alendronate] as unknown as PatientRecord['draftOrders'] });
-    expect(f.draft.glucocorticoids).toEqual(['prednisone']);
+    // No course stated: it warns, and counts as long-term "if continued for 3 months or more".
+    expect(f.draft.glucocorticoids).toEqual([
+      { drug: 'prednisone', singleDose: false, warns: true, longTermIfContinued: true },
+    ]);
     expect(f.draft.antiOsteoporosis).toEqual(['alendronate']);
     expect(f.features.systemicGlucocorticoid).toBe(true);
     expect(f.features.noAntiOsteoporosisDrug).toBe(true);
     expect(f.textMatches).toEqual([
-      { resourceType: 'MedicationRequest', concept: 'glucocorticoid:prednisone' },
-      { resourceType: 'MedicationRequest', concept: 'anti-osteoporosis:alendronate' },
+      { resourceType: 'MedicationRequest', concept: { kind: 'drug', drug: 'prednisone' } },
+      { resourceType: 'MedicationRequest', concept: { kind: 'drug', drug: 'alendronate' } },
     ]);
   });
 });

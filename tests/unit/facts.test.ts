@@ -27,19 +27,21 @@ describe('age and sex', () => {
     ['1945', 79],
     ['1944', 80],
   ])('gives whole years at asOf for a birth date of %s', (birthDate, age) => {
-    expect(extractFacts(record({ patient: patient(birthDate) }), AS_OF).features.age).toBe(age);
+    expect(extractFacts(record({ patient: patient(birthDate) }), AS_OF, 'UTC').features.age).toBe(age);
   });
 
   it.each(['1945-13-01', '1945-02-30', 'June 1945', '2026-01-01'])(
     'leaves age unassessed for %j',
     (birthDate) => {
-      expect(extractFacts(record({ patient: patient(birthDate) }), AS_OF).features.age).toBeUndefined();
+      expect(
+        extractFacts(record({ patient: patient(birthDate) }), AS_OF, 'UTC').features.age,
+      ).toBeUndefined();
     },
   );
 
   it('reads female, male, and nothing for other or unknown', () => {
     const sex = (gender?: Patient['gender']) =>
-      extractFacts(record({ patient: patient('1950', gender) }), AS_OF).features.female;
+      extractFacts(record({ patient: patient('1950', gender) }), AS_OF, 'UTC').features.female;
     expect(sex('female')).toBe(true);
     expect(sex('male')).toBe(false);
     expect(sex('other')).toBeUndefined();
@@ -48,7 +50,7 @@ describe('age and sex', () => {
   });
 
   it('gives asOf as an ISO date', () => {
-    expect(extractFacts(record({}), AS_OF).asOf).toBe('2025-06-15');
+    expect(extractFacts(record({}), AS_OF, 'UTC').asOf).toBe('2025-06-15');
   });
 });
 
@@ -126,7 +128,7 @@ describe('a Synthea-like patient (SNOMED CT, LOINC, RxNorm SCD)', () => {
   });
 
   it('gives the features the models need', () => {
-    const facts = extractFacts(synthea, AS_OF);
+    const facts = extractFacts(synthea, AS_OF, 'UTC');
     expect(facts.features).toEqual({
       age: 84,
       female: true,
@@ -135,7 +137,8 @@ describe('a Synthea-like patient (SNOMED CT, LOINC, RxNorm SCD)', () => {
       diabetes: true,
       lowestTScore: -3.12,
       fracturedLevelCount: 0,
-      noAntiOsteoporosisDrug: false,
+      // The alendronate order is active but dates from 2006: more than 12 months old, so not coverage.
+      noAntiOsteoporosisDrug: true,
       priorFragilityFracture: true,
       systemicGlucocorticoid: false,
       currentSmoker: false,
@@ -145,6 +148,9 @@ describe('a Synthea-like patient (SNOMED CT, LOINC, RxNorm SCD)', () => {
       cementNotTouchingEndplates: false,
     });
     expect(facts.hasSpineDisease).toBe(false);
+    expect(facts.antiOsteoporosis).toEqual([
+      { drug: 'alendronate', covered: false, last: { date: '2006-03-02', source: 'order', stopped: false } },
+    ]);
     expect(facts.tScores).toEqual([{ site: 'forearm', value: -3.12, date: '2024-11-02' }]);
     expect(facts.ignored).toEqual([]);
     expect(facts.textMatches).toEqual([]);
@@ -219,15 +225,20 @@ describe('a Chinese EHR-like patient (text only)', () => {
   });
 
   it('reads fractures, augmentations, levels and drugs from text, and records every text match', () => {
-    const facts = extractFacts(chinese, AS_OF);
+    const facts = extractFacts(chinese, AS_OF, 'UTC');
     expect(facts.vertebralFractures).toEqual([{ levels: ['L1'], date: '2025-05-20' }]);
     expect(facts.augmentations).toEqual([
-      { kind: 'vertebroplasty', date: '2023-02-01', levels: ['T12'], matchedBy: 'text' },
+      { kind: 'vertebroplasty', date: '2023-02-01', levels: ['T12'], additionalLevels: 0, matchedBy: 'text' },
     ]);
-    expect(facts.draft.augmentation).toEqual({ kind: 'kyphoplasty', levels: ['L1'], matchedBy: 'text' });
+    expect(facts.draft.augmentation).toEqual({
+      kind: 'kyphoplasty',
+      levels: ['L1'],
+      additionalLevels: 0,
+      matchedBy: 'text',
+    });
     expect(facts.indexLevels).toEqual(['L1']);
     expect(facts.antiOsteoporosis).toEqual([
-      { drug: 'alendronate', status: 'stopped', lastDate: '2023-02-05', firstDate: '2023-02-05' },
+      { drug: 'alendronate', covered: false, last: { date: '2023-02-05', source: 'order', stopped: true } },
     ]);
     expect(facts.features).toMatchObject({
       age: 75,
@@ -245,11 +256,11 @@ describe('a Chinese EHR-like patient (text only)', () => {
     expect(facts.hasSpineDisease).toBe(true);
     expect(facts.textMatches).toEqual(
       expect.arrayContaining([
-        { resourceType: 'Condition', concept: 'vertebral-fracture' },
-        { resourceType: 'Procedure', concept: 'augmentation:vertebroplasty' },
-        { resourceType: 'ServiceRequest', concept: 'augmentation:kyphoplasty' },
-        { resourceType: 'MedicationRequest', concept: 'anti-osteoporosis:alendronate' },
-        { resourceType: 'Observation', concept: 'finding:cementLeakage' },
+        { resourceType: 'Condition', concept: { kind: 'vertebral-fracture' } },
+        { resourceType: 'Procedure', concept: { kind: 'augmentation', augmentation: 'vertebroplasty' } },
+        { resourceType: 'ServiceRequest', concept: { kind: 'augmentation', augmentation: 'kyphoplasty' } },
+        { resourceType: 'MedicationRequest', concept: { kind: 'drug', drug: 'alendronate' } },
+        { resourceType: 'Observation', concept: { kind: 'finding', finding: 'cementLeakage' } },
       ]),
     );
   });
@@ -304,7 +315,7 @@ describe('odd data', () => {
   };
 
   it('never throws and gives facts back', () => {
-    const facts = extractFacts(garbage as unknown as PatientRecord, AS_OF);
+    const facts = extractFacts(garbage as unknown as PatientRecord, AS_OF, 'UTC');
     expect(facts.asOf).toBe('2025-06-15');
     expect(facts.features.age).toBeUndefined();
     expect(facts.features.female).toBeUndefined();
@@ -312,19 +323,19 @@ describe('odd data', () => {
     expect(facts.vertebralFractures).toEqual([]);
     expect(facts.features.noAntiOsteoporosisDrug).toBe(true);
     const reasons = facts.ignored.map((i) => i.reason);
-    expect(reasons).toContain('not a FHIR resource');
-    expect(reasons).not.toContain('unreadable resource');
-    expect(reasons).not.toContain('facts could not be extracted');
+    expect(reasons).toContain('not-a-resource');
+    expect(reasons).not.toContain('unreadable');
+    expect(reasons).not.toContain('extraction-failed');
   });
 
   it.each([null, undefined, 42, 'record', [], {}])('never throws on a record that is %j', (value) => {
-    const facts = extractFacts(value as unknown as PatientRecord, AS_OF);
+    const facts = extractFacts(value as unknown as PatientRecord, AS_OF, 'UTC');
     expect(facts.asOf).toBe('2025-06-15');
     expect(facts.features.fracturedLevelCount).toBe(0);
   });
 
   it('stands for now when asOf is not a valid date', () => {
-    const facts = extractFacts(record({}), new Date('not a date'));
+    const facts = extractFacts(record({}), new Date('not a date'), 'UTC');
     expect(facts.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 
@@ -353,11 +364,120 @@ describe('odd data', () => {
         ],
       }),
       AS_OF,
+      'UTC',
     );
-    expect(facts.ignored).toHaveLength(2);
+    expect(facts.ignored).toEqual([
+      { resourceType: 'Observation', reason: 'status', status: 'entered-in-error' },
+      { resourceType: 'Observation', reason: 'implausible', topic: 'tScore' },
+    ]);
     for (const entry of facts.ignored) {
-      expect(Object.keys(entry).sort()).toEqual(['reason', 'resourceType']);
+      for (const key of Object.keys(entry))
+        expect(['reason', 'resourceType', 'status', 'topic']).toContain(key);
       expect(JSON.stringify(entry)).not.toMatch(/obs-|p-123|Zhang|2\.61|12\.34/);
+    }
+  });
+});
+
+describe('the clinic time zone (CLINIC_TIME_ZONE)', () => {
+  const SHANGHAI = 'Asia/Shanghai';
+  const ageOn = (birthDate: string, now: string, timeZone = SHANGHAI) =>
+    extractFacts(record({ patient: patient(birthDate) }), new Date(now), timeZone).features.age;
+
+  it('turns a year older on the birthday, not the day before', () => {
+    expect(ageOn('1946-11-22', '2026-11-22T02:00:00Z')).toBe(80);
+    expect(ageOn('1946-11-23', '2026-11-22T02:00:00Z')).toBe(79);
+  });
+
+  it("turns a year older at the clinic's midnight, not UTC's", () => {
+    // 20:00 UTC on 21 November is 04:00 on 22 November in Shanghai.
+    expect(ageOn('1946-11-22', '2026-11-21T20:00:00Z', SHANGHAI)).toBe(80);
+    expect(ageOn('1946-11-22', '2026-11-21T20:00:00Z', 'UTC')).toBe(79);
+  });
+
+  it('turns a 29 February birthday a year older on 1 March in a non-leap year', () => {
+    expect(ageOn('1944-02-29', '2026-02-28T04:00:00Z')).toBe(81);
+    expect(ageOn('1944-02-29', '2026-03-01T04:00:00Z')).toBe(82);
+    expect(ageOn('1944-02-29', '2028-02-29T04:00:00Z')).toBe(84);
+  });
+
+  it('gives asOf as the date in the clinic: 2026-11-30T20:00:00Z is 1 December in Shanghai', () => {
+    const now = new Date('2026-11-30T20:00:00Z');
+    expect(extractFacts(record({}), now, SHANGHAI).asOf).toBe('2026-12-01');
+    expect(extractFacts(record({}), now, 'UTC').asOf).toBe('2026-11-30');
+  });
+
+  it('ends a denosumab dose of 2026-04-30 on the clinic date 7 months later', () => {
+    const dose = {
+      resourceType: 'MedicationAdministration' as const,
+      status: 'completed' as const,
+      subject,
+      medicationCodeableConcept: {
+        coding: [{ system: RXNORM, code: '993452', display: '1 ML denosumab 60 MG/ML Prefilled Syringe' }],
+      },
+      effectiveDateTime: '2026-04-30',
+    };
+    const now = new Date('2026-11-30T20:00:00Z');
+    const utc = extractFacts(record({ medications: [dose] }), now, 'UTC');
+    expect(utc.antiOsteoporosis[0]?.covered).toBe(true);
+    expect(utc.denosumabGap).toBeUndefined();
+    const shanghai = extractFacts(record({ medications: [dose] }), now, SHANGHAI);
+    expect(shanghai.antiOsteoporosis[0]?.covered).toBe(false);
+    expect(shanghai.denosumabGap).toEqual({ lastDose: '2026-04-30', monthsSince: 7 });
+    expect(shanghai.features.noAntiOsteoporosisDrug).toBe(true);
+  });
+
+  it('puts a dateTime with an offset on the clinic date of that instant: 2026-04-22T18:00:00Z is 23 April in Shanghai', () => {
+    const dxa: Observation = {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { coding: [{ system: LOINC, code: '38267-1' }] },
+      subject,
+      effectiveDateTime: '2026-04-22T18:00:00Z',
+      valueQuantity: { value: -2.9 },
+    };
+    const now = new Date('2026-11-23T02:00:00Z');
+    expect(extractFacts(record({ observations: [dxa] }), now, SHANGHAI).tScores).toEqual([
+      { site: 'lumbar-spine', value: -2.9, date: '2026-04-23' },
+    ]);
+    expect(extractFacts(record({ observations: [dxa] }), now, 'UTC').tScores[0]?.date).toBe('2026-04-22');
+  });
+
+  it('reads a denosumab injection at 2026-04-22T18:00:00Z as given on 23 April in Shanghai', () => {
+    const dose = {
+      resourceType: 'MedicationAdministration' as const,
+      status: 'completed' as const,
+      subject,
+      medicationCodeableConcept: { text: 'Prolia 60 mg' },
+      effectiveDateTime: '2026-04-22T18:00:00Z',
+    };
+    // Both clinics are on 23 November: 7 months after 23 April is still covered, after 22 April is not.
+    const now = new Date('2026-11-23T02:00:00Z');
+    const shanghai = extractFacts(record({ medications: [dose] }), now, SHANGHAI);
+    expect(shanghai.antiOsteoporosis).toEqual([
+      {
+        drug: 'denosumab',
+        covered: true,
+        last: { date: '2026-04-23', source: 'administration', stopped: false },
+      },
+    ]);
+    const utc = extractFacts(record({ medications: [dose] }), now, 'UTC');
+    expect(utc.antiOsteoporosis[0]?.covered).toBe(false);
+    expect(utc.denosumabGap).toEqual({ lastDose: '2026-04-22', monthsSince: 7 });
+  });
+
+  it('reads a date without a time as written, in any zone', () => {
+    const fracture: Condition = {
+      resourceType: 'Condition',
+      code: { coding: [{ system: ICD10CM, code: 'M80.08XA' }] },
+      bodySite: [{ text: 'L1' }],
+      subject,
+      onsetDateTime: '2026-04-22',
+    };
+    const now = new Date('2026-11-23T02:00:00Z');
+    for (const zone of [SHANGHAI, 'UTC', 'America/New_York']) {
+      expect(extractFacts(record({ conditions: [fracture] }), now, zone).vertebralFractures).toEqual([
+        { levels: ['L1'], date: '2026-04-22' },
+      ]);
     }
   });
 });

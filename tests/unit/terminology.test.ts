@@ -1,27 +1,38 @@
 import { describe, expect, it } from 'vitest';
+import { codingInValueSet, normaliseIcd10, SYSTEMS } from '../../src/clinical/terminology/code-systems.ts';
 import {
-  ANTI_OSTEOPOROSIS_DRUGS,
-  AUGMENTATION_CPT,
-  codingInValueSet,
   DEPRESSION,
-  DXA_TSCORE_SITES,
-  GLUCOCORTICOIDS,
+  DEPRESSION_IN_REMISSION,
+  FRAGILITY_FRACTURE_HISTORY,
+  INJURY,
   NON_VERTEBRAL_FRAGILITY_FRACTURE,
-  normaliseIcd10,
   OSTEOPOROSIS,
   OSTEOPOROTIC_VERTEBRAL_FRACTURE,
-  SYSTEMS,
   TRAUMATIC_VERTEBRAL_FRACTURE,
-} from '../../src/fhir/terminology.ts';
+} from '../../src/clinical/terminology/condition-codes.ts';
+import {
+  ANTI_OSTEOPOROSIS_DRUGS,
+  GLUCOCORTICOIDS,
+  NON_PREVENTING_DRUGS,
+  PREDNISONE_EQUIVALENT,
+} from '../../src/clinical/terminology/medication-codes.ts';
+import { DXA_TSCORE_SITES } from '../../src/clinical/terminology/observation-codes.ts';
+import {
+  AUGMENTATION_ADD_ON_CPT,
+  AUGMENTATION_CPT,
+  AUGMENTATION_ICD10PCS,
+  SPINE_IMAGING_CPT,
+} from '../../src/clinical/terminology/procedure-codes.ts';
 
 const icd = (code: string) => ({ system: SYSTEMS.icd10cm, code });
 
 describe('system URIs', () => {
-  it('are exactly those CLINICAL.md gives', () => {
+  it('are exactly those CLINICAL.md gives, and FHIR R4 names ICD-10-PCS', () => {
     expect(SYSTEMS).toEqual({
       loinc: 'http://loinc.org',
       snomed: 'http://snomed.info/sct',
       icd10cm: 'http://hl7.org/fhir/sid/icd-10-cm',
+      icd10pcs: 'http://www.cms.gov/Medicare/Coding/ICD10',
       cpt: 'http://www.ama-assn.org/go/cpt',
       rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
     });
@@ -49,8 +60,30 @@ describe('codingInValueSet', () => {
     expect(codingInValueSet(icd('S32.010A'), TRAUMATIC_VERTEBRAL_FRACTURE)).toBe(true);
     expect(codingInValueSet(icd('S22.060A'), TRAUMATIC_VERTEBRAL_FRACTURE)).toBe(true);
     expect(codingInValueSet(icd('S32.2XXA'), TRAUMATIC_VERTEBRAL_FRACTURE)).toBe(false);
-    expect(codingInValueSet(icd('S32.2XXA'), NON_VERTEBRAL_FRAGILITY_FRACTURE)).toBe(false);
-    expect(codingInValueSet(icd('S72.001A'), NON_VERTEBRAL_FRAGILITY_FRACTURE)).toBe(true);
+  });
+
+  it('reads an injury code (S chapter) as traumatic, never as a fragility fracture (CLINICAL.md 1.1)', () => {
+    for (const code of ['S72.001A', 'S52.531A', 'S42.201A', 'S32.501A']) {
+      expect(codingInValueSet(icd(code), NON_VERTEBRAL_FRAGILITY_FRACTURE), code).toBe(false);
+      expect(codingInValueSet(icd(code), INJURY), code).toBe(true);
+    }
+    expect(codingInValueSet(icd('M80.0AXA'), NON_VERTEBRAL_FRAGILITY_FRACTURE)).toBe(true);
+    expect(codingInValueSet(icd('M80.8AXS'), NON_VERTEBRAL_FRAGILITY_FRACTURE)).toBe(true);
+    expect(codingInValueSet(icd('Z87.310'), FRAGILITY_FRACTURE_HISTORY)).toBe(true);
+    expect(codingInValueSet(icd('Z87.311'), FRAGILITY_FRACTURE_HISTORY)).toBe(false);
+  });
+
+  it('knows the depression remission codes, and not an active episode', () => {
+    for (const code of ['F32.4', 'F32.5', 'F33.40', 'F33.41', 'F33.42']) {
+      expect(codingInValueSet(icd(code), DEPRESSION_IN_REMISSION), code).toBe(true);
+      expect(codingInValueSet(icd(code), DEPRESSION), code).toBe(true);
+    }
+    for (const code of ['F32.1', 'F32.A', 'F33.1', 'F33.9']) {
+      expect(codingInValueSet(icd(code), DEPRESSION_IN_REMISSION), code).toBe(false);
+    }
+    expect(codingInValueSet({ system: SYSTEMS.snomed, code: '46244001' }, DEPRESSION_IN_REMISSION)).toBe(
+      true,
+    );
   });
 
   it('requires the right system for exact codes', () => {
@@ -85,6 +118,33 @@ describe('value sets as data', () => {
     ]);
   });
 
+  it('reads ICD-10-PCS percutaneous vertebral Supplement with synthetic substitute as PVP/PKP, by region', () => {
+    expect(AUGMENTATION_ICD10PCS['0QU03JZ']).toBe('lumbar');
+    expect(AUGMENTATION_ICD10PCS['0PU43JZ']).toBe('thoracic');
+    expect(AUGMENTATION_ICD10PCS['0PU33JZ']).toBe('cervical');
+    expect(AUGMENTATION_ICD10PCS['0QU13JZ']).toBeUndefined();
+    expect(AUGMENTATION_ICD10PCS['0QU00JZ']).toBeUndefined();
+  });
+
+  it('lists the CPT spine MRI and CT codes of CLINICAL.md 1.1, and the add-on levels', () => {
+    expect(Object.keys(SPINE_IMAGING_CPT).sort()).toEqual([
+      '72128',
+      '72129',
+      '72130',
+      '72131',
+      '72132',
+      '72133',
+      '72146',
+      '72147',
+      '72148',
+      '72149',
+      '72157',
+      '72158',
+    ]);
+    expect(SPINE_IMAGING_CPT['72148']).toEqual({ modality: 'MRI', region: 'lumbar' });
+    expect(AUGMENTATION_ADD_ON_CPT).toEqual(['22512', '22515']);
+  });
+
   it('classifies CPT 22510–22512 as vertebroplasty and 22513–22515 as kyphoplasty', () => {
     expect(Object.entries(AUGMENTATION_CPT).sort()).toEqual([
       ['22510', 'vertebroplasty'],
@@ -97,7 +157,7 @@ describe('value sets as data', () => {
   });
 
   it('never gives one RxNorm code to two drugs', () => {
-    const codes = [...ANTI_OSTEOPOROSIS_DRUGS, ...GLUCOCORTICOIDS].flatMap((d) => [
+    const codes = [...ANTI_OSTEOPOROSIS_DRUGS, ...NON_PREVENTING_DRUGS, ...GLUCOCORTICOIDS].flatMap((d) => [
       ...d.ingredientCodes,
       ...d.productCodes,
     ]);
@@ -115,8 +175,31 @@ describe('value sets as data', () => {
   });
 
   it('names every drug in Chinese', () => {
-    for (const definition of [...ANTI_OSTEOPOROSIS_DRUGS, ...GLUCOCORTICOIDS]) {
+    for (const definition of [...ANTI_OSTEOPOROSIS_DRUGS, ...NON_PREVENTING_DRUGS, ...GLUCOCORTICOIDS]) {
       expect(definition.chineseNames.length, definition.drug).toBeGreaterThan(0);
     }
+  });
+
+  it('does not count calcitonin, calcium, vitamin D or herbal medicines as fracture-preventing', () => {
+    const preventing = ANTI_OSTEOPOROSIS_DRUGS.map((d) => d.drug as string);
+    for (const drug of ['calcitonin', 'calcium', 'vitamin-d', 'calcitriol', 'alfacalcidol', 'herbal']) {
+      expect(preventing).not.toContain(drug);
+      expect(NON_PREVENTING_DRUGS.map((d) => d.drug as string)).toContain(drug);
+    }
+  });
+
+  it('has the nine glucocorticoids of CLINICAL.md 1.1 with their prednisone equivalents', () => {
+    expect(GLUCOCORTICOIDS.map((d) => d.drug).sort()).toEqual(Object.keys(PREDNISONE_EQUIVALENT).sort());
+    expect(PREDNISONE_EQUIVALENT).toEqual({
+      prednisone: 1,
+      prednisolone: 1,
+      methylprednisolone: 1.25,
+      triamcinolone: 1.25,
+      dexamethasone: 6.67,
+      betamethasone: 8.33,
+      hydrocortisone: 0.25,
+      cortisone: 0.2,
+      deflazacort: 0.83,
+    });
   });
 });

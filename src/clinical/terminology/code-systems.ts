@@ -1,0 +1,48 @@
+/**
+ * Code systems and value sets: how a coding is matched (system + code, ICD-10-CM by prefix). The code
+ * lists themselves are in the other files of this folder, one per domain, each with its sources. The
+ * folder's README says how codes were checked and why some are left out.
+ */
+
+/** System URIs as CLINICAL.md gives them; ICD-10-PCS as FHIR R4 names it. */
+export const SYSTEMS = {
+  loinc: 'http://loinc.org',
+  snomed: 'http://snomed.info/sct',
+  icd10cm: 'http://hl7.org/fhir/sid/icd-10-cm',
+  icd10pcs: 'http://www.cms.gov/Medicare/Coding/ICD10',
+  cpt: 'http://www.ama-assn.org/go/cpt',
+  rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+} as const;
+
+export type CodeSystemKey = keyof typeof SYSTEMS;
+
+/** A set of codes: exact codes per system, and ICD-10-CM prefixes (`F32` stands for F32.*). */
+export interface ValueSet {
+  readonly codes?: Partial<Record<CodeSystemKey, readonly string[]>>;
+  /** ICD-10-CM prefixes, compared ignoring the dot and case: `M80.08` matches `M80.08XA` and `m8008xa`. */
+  readonly icd10cmPrefixes?: readonly string[];
+}
+
+export interface CodingLike {
+  readonly system?: unknown;
+  readonly code?: unknown;
+}
+
+/** An ICD-10 code without its dot, spaces and case: `m80.08xa` → `M8008XA`. */
+export function normaliseIcd10(code: string): string {
+  return code.replace(/[.\s]/g, '').toUpperCase();
+}
+
+/** Whether one coding belongs to the value set (system + code; ICD-10-CM by prefix). */
+export function codingInValueSet(coding: CodingLike, valueSet: ValueSet): boolean {
+  const { system, code } = coding;
+  if (typeof system !== 'string' || typeof code !== 'string' || code.trim() === '') return false;
+  if (system === SYSTEMS.icd10cm && valueSet.icd10cmPrefixes) {
+    const normalised = normaliseIcd10(code);
+    if (valueSet.icd10cmPrefixes.some((prefix) => normalised.startsWith(normaliseIcd10(prefix)))) return true;
+  }
+  for (const key of Object.keys(SYSTEMS) as CodeSystemKey[]) {
+    if (system === SYSTEMS[key] && valueSet.codes?.[key]?.includes(code.trim())) return true;
+  }
+  return false;
+}

@@ -3,15 +3,9 @@
  * shows: the lowest tier of a model gets the usual advice, the tiers above it the full advice, the
  * highest tier its additions. Tiers are read by position in the model file, not by name.
  */
-import type { Assessment, Model } from '../clinical/model.ts';
+import { type Assessment, type Model, tierPosition } from '../clinical/model.ts';
 import type { PatientFacts } from '../clinical/patient-facts.ts';
 import { fill, type Wording } from './wording.ts';
-
-function tierPosition(model: Model, assessment: Assessment): 'lowest' | 'middle' | 'highest' {
-  const index = model.tiers.findIndex((tier) => tier.id === assessment.tier);
-  if (index <= 0) return 'lowest';
-  return index === model.tiers.length - 1 ? 'highest' : 'middle';
-}
 
 /** Depression: a diagnosis to optimise, a PHQ-9 score to act on, or a screen to do (none in 12 months). */
 function depressionAdvice(facts: PatientFacts, wording: Wording): string[] {

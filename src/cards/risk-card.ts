@@ -4,7 +4,7 @@
  * assessed; what the data held; the advice; the model version and the statement that tiers are relative.
  */
 import type { Card, Suggestion } from '../cds-hooks/schemas.ts';
-import type { Assessment, Model, ScoredFactor } from '../clinical/model.ts';
+import { type Assessment, type Model, type ScoredFactor, tierPosition } from '../clinical/model.ts';
 import type { PatientFacts } from '../clinical/patient-facts.ts';
 import { type CardContext, frameCard } from './card-frame.ts';
 import { provenanceLines } from './provenance.ts';
@@ -152,13 +152,12 @@ export function renderRiskCard(input: RiskCardInput, context: CardContext): Card
   ]
     .filter((part) => part !== '')
     .join('\n\n');
-  const lowest = assessment.tier === model.tiers[0]?.id;
   return frameCard(
     {
       kind: assessment.kind,
       summary: summary(assessment, input.summaryTemplate ?? wording.cards[assessment.kind].summary, wording),
       detail,
-      indicator: input.indicator ?? (lowest ? 'info' : 'warning'),
+      indicator: input.indicator ?? (tierPosition(model, assessment) === 'lowest' ? 'info' : 'warning'),
       source: { model: { id: model.id, version: model.version, kind: assessment.kind } },
       suggestions,
       assessment,

@@ -177,22 +177,16 @@ export function readDraftSpineImaging(
       if (found) return;
       const coded = codesOf(resource, SYSTEMS.cpt)
         .map((code) => SPINE_IMAGING_CPT[code])
-        .find((imaging) => imaging !== undefined);
+        .find((modality) => modality !== undefined);
       if (coded) {
-        found = { ...coded };
+        found = { modality: coded };
         return;
       }
       const words = conceptTexts(resource.code).join('\n');
       const byText = SPINE_IMAGING_TEXT.exec(words);
       if (!byText) return;
       recordTextMatch(ledger, 'ServiceRequest', { kind: 'spine-imaging' });
-      const modality = /\bCT\b/i.test(byText[0]) ? 'CT' : 'MRI';
-      const region = /thoracic|胸/.test(byText[0])
-        ? 'thoracic'
-        : /lumbar|腰/.test(byText[0])
-          ? 'lumbar'
-          : undefined;
-      found = { modality, ...(region ? { region } : {}) };
+      found = { modality: /\bCT\b/i.test(byText[0]) ? 'CT' : 'MRI' };
     },
     'skip',
   );

@@ -45,13 +45,25 @@ export interface ClinicalDay {
   dateOf(value: unknown, partial?: 'start' | 'end'): string | undefined;
 }
 
+/** Building a formatter costs more than using one: one per time zone, reused by every hook call. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    formatters.set(timeZone, format);
+  }
+  return format;
+}
+
 export function clinicalDay(now: Date, timeZone: string): ClinicalDay {
-  const format = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  });
+  const format = formatterFor(timeZone);
   const dateThere = (instant: Date) => {
     const parts = Object.fromEntries(format.formatToParts(instant).map((p) => [p.type, p.value]));
     return `${parts.year}-${parts.month}-${parts.day}`;

@@ -147,6 +147,16 @@ function featureValue(features: Features, id: FeatureId): number | boolean | und
   return typeof value === 'number' && !Number.isFinite(value) ? undefined : value;
 }
 
+/**
+ * Where an assessment's tier sits in its model: the lowest, the highest, or between. Advice and
+ * indicators go by position, not by tier name, so a model file may name its tiers as it likes.
+ */
+export function tierPosition(model: Model, assessment: Assessment): 'lowest' | 'middle' | 'highest' {
+  const index = model.tiers.findIndex((tier) => tier.id === assessment.tier);
+  if (index <= 0) return 'lowest';
+  return index === model.tiers.length - 1 ? 'highest' : 'middle';
+}
+
 export function assess(model: Model, facts: PatientFacts): Assessment {
   const factors: ScoredFactor[] = [];
   const notAssessed: string[] = [];

@@ -59,7 +59,6 @@ export interface Augmentation {
 /** A spine MRI or CT being ordered: usually the work-up before PVP/PKP. */
 export interface SpineImaging {
   modality: 'MRI' | 'CT';
-  region?: 'thoracic' | 'lumbar';
 }
 
 /**

@@ -16,7 +16,7 @@ import type { Wordings } from '../cards/wording.ts';
 import { type Card, type OrderSignContext, orderSignContextSchema } from '../cds-hooks/schemas.ts';
 import { type BaseContext, type CdsService, defineService } from '../cds-hooks/service.ts';
 import { extractFacts } from '../clinical/facts.ts';
-import { assess } from '../clinical/model.ts';
+import { assess, tierPosition } from '../clinical/model.ts';
 import type { Models } from '../clinical/model-files.ts';
 import type { PatientFacts } from '../clinical/patient-facts.ts';
 import {
@@ -37,22 +37,21 @@ function needsPhq9(facts: PatientFacts): boolean {
 function residualPainCard(models: Models, facts: PatientFacts, context: CardContext): Card {
   const model = models['residual-pain-risk'];
   const assessment = assess(model, facts);
-  const lowest = assessment.tier === model.tiers[0]?.id;
-  const highest = assessment.tier === model.tiers.at(-1)?.id;
+  const position = tierPosition(model, assessment);
   const imaging = facts.draft.augmentation ? undefined : facts.draft.spineImaging;
   const texts = context.wording.cards['residual-pain-risk'];
   return renderRiskCard(
     {
       model,
       assessment,
-      suggestions: !lowest && needsPhq9(facts) ? [serviceSuggestion('phq9', context)] : [],
+      suggestions: position !== 'lowest' && needsPhq9(facts) ? [serviceSuggestion('phq9', context)] : [],
       provenance: facts,
       advice: residualPainAdvice(model, assessment, facts, context.wording),
       ...(imaging
         ? {
             lead: texts.imagingAdvice[imaging.modality],
             summaryTemplate: texts.imagingSummary,
-            indicator: highest ? ('warning' as const) : ('info' as const),
+            indicator: position === 'highest' ? ('warning' as const) : ('info' as const),
           }
         : {}),
     },

@@ -381,10 +381,10 @@ describe('repeat augmentation at a cemented level (facts.repeatAugmentation)', (
 
 describe('spine imaging being ordered (facts.draft.spineImaging)', () => {
   it.each([
-    ['72148', { modality: 'MRI', region: 'lumbar' }],
-    ['72146', { modality: 'MRI', region: 'thoracic' }],
-    ['72131', { modality: 'CT', region: 'lumbar' }],
-    ['72128', { modality: 'CT', region: 'thoracic' }],
+    ['72148', { modality: 'MRI' }],
+    ['72146', { modality: 'MRI' }],
+    ['72131', { modality: 'CT' }],
+    ['72128', { modality: 'CT' }],
   ])('reads CPT %s as %o', (code, imaging) => {
     const f = facts({ draftOrders: [draftOrder(cpt(code))] });
     expect(f.draft.spineImaging).toEqual(imaging);
@@ -405,13 +405,13 @@ describe('spine imaging being ordered (facts.draft.spineImaging)', () => {
 
   it('reads "腰椎MRI平扫" as a lumbar MRI, and records the text match', () => {
     const f = facts({ draftOrders: [draftOrder({ text: '腰椎MRI平扫' })] });
-    expect(f.draft.spineImaging).toEqual({ modality: 'MRI', region: 'lumbar' });
+    expect(f.draft.spineImaging).toEqual({ modality: 'MRI' });
     expect(f.textMatches).toEqual([{ resourceType: 'ServiceRequest', concept: { kind: 'spine-imaging' } }]);
   });
 
   it('reads "MRI lumbar spine" in English, and not as an augmentation', () => {
     const f = facts({ draftOrders: [draftOrder({ text: 'MRI lumbar spine with STIR' })] });
-    expect(f.draft.spineImaging).toEqual({ modality: 'MRI', region: 'lumbar' });
+    expect(f.draft.spineImaging).toEqual({ modality: 'MRI' });
     expect(f.draft.augmentation).toBeUndefined();
   });
 

@@ -141,7 +141,8 @@ describe('value sets as data', () => {
       '72157',
       '72158',
     ]);
-    expect(SPINE_IMAGING_CPT['72148']).toEqual({ modality: 'MRI', region: 'lumbar' });
+    expect(SPINE_IMAGING_CPT['72148']).toBe('MRI');
+    expect(SPINE_IMAGING_CPT['72131']).toBe('CT');
     expect(AUGMENTATION_ADD_ON_CPT).toEqual(['22512', '22515']);
   });
 

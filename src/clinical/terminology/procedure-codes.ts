@@ -31,22 +31,20 @@ export const AUGMENTATION_ICD10PCS: Readonly<Record<string, 'cervical' | 'thorac
   '0QU04JZ': 'lumbar',
 };
 
-/** Spine MRI or CT being ordered (CLINICAL.md 1.1): usually the work-up before PVP/PKP. */
-export const SPINE_IMAGING_CPT: Readonly<
-  Record<string, { modality: 'MRI' | 'CT'; region: 'thoracic' | 'lumbar' }>
-> = {
-  '72146': { modality: 'MRI', region: 'thoracic' },
-  '72147': { modality: 'MRI', region: 'thoracic' },
-  '72157': { modality: 'MRI', region: 'thoracic' },
-  '72148': { modality: 'MRI', region: 'lumbar' },
-  '72149': { modality: 'MRI', region: 'lumbar' },
-  '72158': { modality: 'MRI', region: 'lumbar' },
-  '72128': { modality: 'CT', region: 'thoracic' },
-  '72129': { modality: 'CT', region: 'thoracic' },
-  '72130': { modality: 'CT', region: 'thoracic' },
-  '72131': { modality: 'CT', region: 'lumbar' },
-  '72132': { modality: 'CT', region: 'lumbar' },
-  '72133': { modality: 'CT', region: 'lumbar' },
+/** Spine MRI or CT being ordered (CLINICAL.md 1.1), thoracic or lumbar: usually the work-up before PVP/PKP. */
+export const SPINE_IMAGING_CPT: Readonly<Record<string, 'MRI' | 'CT'>> = {
+  '72146': 'MRI', // thoracic
+  '72147': 'MRI', // thoracic
+  '72157': 'MRI', // thoracic
+  '72148': 'MRI', // lumbar
+  '72149': 'MRI', // lumbar
+  '72158': 'MRI', // lumbar
+  '72128': 'CT', // thoracic
+  '72129': 'CT', // thoracic
+  '72130': 'CT', // thoracic
+  '72131': 'CT', // lumbar
+  '72132': 'CT', // lumbar
+  '72133': 'CT', // lumbar
 };
 
 /** DXA scan: CPT 77080 (CLINICAL.md); SNOMED 312681000 "Bone density scan" (Synthea modules/osteoporosis.json). */

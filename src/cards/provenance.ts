@@ -30,7 +30,7 @@ function conceptLabel(concept: TextMatch['concept'], wording: Wording): string {
   }
 }
 
-export function ignoredLabel(ignored: IgnoredData, wording: Wording): string {
+function ignoredLabel(ignored: IgnoredData, wording: Wording): string {
   const { reasons, topics, statuses } = wording.ignored;
   const status = ignored.status === undefined ? '' : word(statuses, ignored.status);
   const reason = fill(word(reasons, ignored.reason), { status });

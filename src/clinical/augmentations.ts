@@ -9,6 +9,7 @@ import { type ClinicalDay, isInFuture, latestFirst } from './clinical-dates.ts';
 import { affirms } from './clinical-text.ts';
 import type { VertebralFracture } from './conditions.ts';
 import {
+  codesIn,
   codings,
   conceptTexts,
   eachResource,
@@ -51,10 +52,9 @@ export interface AugmentationRecord {
 
 const COUNTED_PROCEDURE_STATUSES = ['completed', 'in-progress'];
 
+/** The resource's codes of one system, in upper case (ICD-10-PCS codes are written either way). */
 function codesOf(resource: JsonObject, system: string): string[] {
-  return codings(resource.code)
-    .filter((coding) => coding.system === system && coding.code !== undefined)
-    .map((coding) => (coding.code as string).toUpperCase());
+  return codesIn(resource.code, system).map((code) => code.toUpperCase());
 }
 
 /** Recognise PVP/PKP in a Procedure or ServiceRequest; undefined when it is neither. */

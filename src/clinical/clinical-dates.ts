@@ -134,13 +134,6 @@ export function laterOf(a: string | undefined, b: string | undefined): string | 
   return a >= b ? a : b;
 }
 
-/** The earlier of two optional ISO dates. */
-export function earlierOf(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return a <= b ? a : b;
-}
-
 /** Items sorted latest first; items without a date come last, in their original order. */
 export function latestFirst<T>(items: readonly T[], dateOf: (item: T) => string | undefined): T[] {
   return [...items].sort((x, y) => {

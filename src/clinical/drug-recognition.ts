@@ -7,7 +7,7 @@
  * says otherwise (CLINICAL.md 1.1, "Glucocorticoid exposure").
  */
 import { escapeRegExp } from './clinical-text.ts';
-import { codings, conceptTexts, field, isObject, type JsonObject, listOf, text } from './fhir-reading.ts';
+import { codesIn, conceptTexts, field, isObject, type JsonObject, listOf, text } from './fhir-reading.ts';
 import type { AntiOsteoporosisDrug, Glucocorticoid, NonPreventingDrug } from './patient-facts.ts';
 import { SYSTEMS } from './terminology/code-systems.ts';
 import {
@@ -96,15 +96,14 @@ function classOfWords(words: readonly string[]): RouteClass | undefined {
 
 function routeClass(routes: readonly unknown[]): RouteClass | undefined {
   const coded = routes
-    .flatMap(codings)
-    .filter((coding) => coding.system === SYSTEMS.snomed && coding.code !== undefined)
-    .map((coding) => ROUTE_CODES[coding.code as string])
+    .flatMap((route) => codesIn(route, SYSTEMS.snomed))
+    .map((code) => ROUTE_CODES[code])
     .find((cls) => cls !== undefined);
   return coded ?? classOfWords(routes.flatMap(conceptTexts));
 }
 
 function codesOf(concepts: readonly unknown[]): string[] {
-  return concepts.flatMap(codings).flatMap((coding) => (coding.code === undefined ? [] : [coding.code]));
+  return concepts.flatMap((concept) => codesIn(concept));
 }
 
 /**
@@ -182,10 +181,7 @@ function inDefinitionOrder<D extends string>(
 /** The drugs a medication entry is about, and the form they are given in. */
 export function recogniseDrugs(resource: JsonObject, medicationResources: unknown): RecognisedDrugs {
   const words = medicationWords(resource, medicationResources);
-  const rxnormCodes = words.concepts
-    .flatMap(codings)
-    .filter((coding) => coding.system === SYSTEMS.rxnorm && coding.code !== undefined)
-    .map((coding) => coding.code as string);
+  const rxnormCodes = words.concepts.flatMap((concept) => codesIn(concept, SYSTEMS.rxnorm));
   let antiOsteoporosis = byCode(ANTI_OSTEOPOROSIS_DRUGS, rxnormCodes);
   let nonPreventing = byCode(NON_PREVENTING_DRUGS, rxnormCodes);
   let glucocorticoids = byCode(GLUCOCORTICOIDS, rxnormCodes);

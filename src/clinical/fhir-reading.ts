@@ -39,6 +39,13 @@ export function codings(concept: unknown): SafeCoding[] {
     }));
 }
 
+/** The codes of a CodeableConcept, of one system when given: `codesIn(resource.code, SYSTEMS.loinc)`. */
+export function codesIn(concept: unknown, system?: string): string[] {
+  return codings(concept).flatMap((coding) =>
+    coding.code !== undefined && (system === undefined || coding.system === system) ? [coding.code] : [],
+  );
+}
+
 /** The human-readable words of a CodeableConcept: its text and every coding display. */
 export function conceptTexts(concept: unknown): string[] {
   const words = [text(field(concept, 'text')), ...codings(concept).map((coding) => coding.display)];

@@ -6,6 +6,7 @@
 import { type Mention, mentionIn } from './clinical-text.ts';
 import type { UsableCondition } from './conditions.ts';
 import {
+  codesIn,
   codings,
   conceptTexts,
   ignore,
@@ -31,9 +32,8 @@ function coded(concept: unknown, valueSet: ValueSet | undefined): boolean {
 /** The Observation's answer about presence: true, false, or undefined when it gives none. */
 function presenceAnswer(resource: JsonObject): boolean | undefined {
   if (typeof resource.valueBoolean === 'boolean') return resource.valueBoolean;
-  const answer = codings(resource.valueCodeableConcept)
-    .filter((coding) => coding.system === SYSTEMS.snomed && coding.code !== undefined)
-    .map((coding) => PRESENCE_ANSWERS[coding.code as string])
+  const answer = codesIn(resource.valueCodeableConcept, SYSTEMS.snomed)
+    .map((code) => PRESENCE_ANSWERS[code])
     .find((present) => present !== undefined);
   if (answer !== undefined) return answer;
   const words = [...conceptTexts(resource.valueCodeableConcept), text(resource.valueString) ?? ''];

@@ -301,7 +301,21 @@ function dispenseDates(resource: JsonObject, recognised: RecognisedDrugs, day: C
   return { ...(handedOver ? { date: handedOver, start: handedOver } : {}), ...(end ? { end } : {}), course };
 }
 
-/** The evidence one entry gives, per drug it is about; undefined when it has no date to go by. */
+type DateReader = (
+  resource: JsonObject,
+  recognised: RecognisedDrugs,
+  day: ClinicalDay,
+  kind: 'use' | 'stop',
+) => Dated;
+
+const DATES_OF: Readonly<Record<string, DateReader>> = {
+  MedicationRequest: requestDates,
+  MedicationStatement: statementDates,
+  MedicationDispense: dispenseDates,
+  MedicationAdministration: administrationDates,
+};
+
+/** The evidence one entry gives, per drug it is about; 'undated' or 'future' when it has no date to go by. */
 export function evidenceOf(
   resource: JsonObject,
   resourceType: string,
@@ -310,14 +324,7 @@ export function evidenceOf(
   drugs: readonly Drug[],
   day: ClinicalDay,
 ): DrugEvidence[] | 'undated' | 'future' {
-  const dated =
-    resourceType === 'MedicationRequest'
-      ? requestDates(resource, recognised, day)
-      : resourceType === 'MedicationStatement'
-        ? statementDates(resource, recognised, day, kind)
-        : resourceType === 'MedicationDispense'
-          ? dispenseDates(resource, recognised, day)
-          : administrationDates(resource, recognised, day);
+  const dated = (DATES_OF[resourceType] ?? administrationDates)(resource, recognised, day, kind);
   const { date } = dated;
   if (date === undefined) return 'undated';
   if (isInFuture(dated.start ?? date, day.today)) return 'future';

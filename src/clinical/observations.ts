@@ -4,7 +4,7 @@
  */
 import { type ClinicalDay, daysBetween, isInFuture, latestFirst } from './clinical-dates.ts';
 import {
-  codings,
+  codesIn,
   eachResource,
   field,
   ignore,
@@ -95,9 +95,7 @@ export function usableObservations(list: unknown, day: ClinicalDay, ledger: Ledg
 }
 
 function loincCodes(concept: unknown): string[] {
-  return codings(concept)
-    .filter((coding) => coding.system === SYSTEMS.loinc && coding.code !== undefined)
-    .map((coding) => coding.code as string);
+  return codesIn(concept, SYSTEMS.loinc);
 }
 
 /** One number in a text: "-2.7", "−2.7", "T-score: -2.7", "-2,7", "65 kg". Vertebral levels are not numbers. */
@@ -249,9 +247,8 @@ export function readObservations(
         phq9s.push({ value: measured.value, date });
       } else ignore(ledger, 'Observation', 'implausible', { topic: 'phq9' });
     } else if (codes.includes(LOINC.tobaccoSmokingStatus)) {
-      const answer = codings(resource.valueCodeableConcept)
-        .filter((coding) => coding.system === SYSTEMS.snomed && coding.code !== undefined)
-        .map((coding) => SMOKING_STATUS_ANSWERS[coding.code as string])
+      const answer = codesIn(resource.valueCodeableConcept, SYSTEMS.snomed)
+        .map((code) => SMOKING_STATUS_ANSWERS[code])
         .find((status) => status !== undefined);
       const current =
         answer === 'current' ? true : answer === 'former' || answer === 'never' ? false : undefined;

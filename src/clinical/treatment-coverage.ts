@@ -7,7 +7,7 @@
  * (zoledronic acid, IV ibandronate, denosumab, romosozumab) the most recent dose or order decides: a
  * later stop does not undo an infusion already given.
  */
-import { addMonths, wholeMonthsBetween } from './clinical-dates.ts';
+import { addMonths, latestFirst, wholeMonthsBetween } from './clinical-dates.ts';
 import type { DrugEvidence } from './medication-evidence.ts';
 import type {
   AntiOsteoporosisDrug,
@@ -60,11 +60,13 @@ function coveredUntil(evidence: DrugEvidence, window: Window): string {
   return addMonths(evidence.date, window.months);
 }
 
-/** Latest first; on the same day a stop comes before a use (the conservative reading). */
+/** The most recent evidence; on the same day a stop wins over a use (the conservative reading). */
 function newest(evidence: readonly DrugEvidence[]): DrugEvidence | undefined {
-  return [...evidence].sort((a, b) =>
-    a.date === b.date ? (a.kind === b.kind ? 0 : a.kind === 'stop' ? -1 : 1) : a.date > b.date ? -1 : 1,
-  )[0];
+  const stopsFirst = [
+    ...evidence.filter((e) => e.kind === 'stop'),
+    ...evidence.filter((e) => e.kind === 'use'),
+  ];
+  return latestFirst(stopsFirst, (e) => e.date)[0];
 }
 
 function lastEvidence(evidence: DrugEvidence): LastEvidence {

@@ -9,7 +9,7 @@ import type { Resource } from 'fhir/r4';
 import type { CardContext } from '../cards/card-frame.ts';
 import { glucocorticoidOrderCard } from '../cards/care-gap-cards.ts';
 import { repeatAugmentationCard } from '../cards/repeat-augmentation-card.ts';
-import { refractureAdvice, residualPainAdvice } from '../cards/risk-advice.ts';
+import { residualPainAdvice } from '../cards/risk-advice.ts';
 import { renderRiskCard } from '../cards/risk-card.ts';
 import { serviceSuggestion } from '../cards/suggested-orders.ts';
 import type { Wordings } from '../cards/wording.ts';
@@ -26,7 +26,7 @@ import {
   requiredPrefetch,
   usageRequirements,
 } from './patient-data.ts';
-import { byUrgency, spineCareCards } from './spine-care-cards.ts';
+import { byUrgency, refractureCard, spineCareCards } from './spine-care-cards.ts';
 
 /** PHQ-9 before the procedure: depression coded, or no PHQ-9 in 12 months, and none ordered yet. */
 function needsPhq9(facts: PatientFacts): boolean {
@@ -85,20 +85,7 @@ export function orderSignService(models: Models, wordings: Wordings): CdsService
       const imaging = !augmenting && facts.draft.spineImaging !== undefined && facts.hasSpineDisease;
       const cards: Card[] = [];
       if (augmenting || imaging) cards.push(residualPainCard(models, facts, context));
-      if (augmenting) {
-        cards.push(
-          renderRiskCard(
-            {
-              model: refractureModel,
-              assessment: refracture,
-              suggestions: [],
-              provenance: facts,
-              advice: refractureAdvice(refractureModel, refracture, context.wording),
-            },
-            context,
-          ),
-        );
-      }
+      if (augmenting) cards.push(refractureCard(refractureModel, refracture, facts, context));
       if ((augmenting || imaging) && facts.repeatAugmentation) {
         cards.push(repeatAugmentationCard(facts.repeatAugmentation, context));
       }

@@ -4,8 +4,6 @@
  * from augmented cohorts) and a new fracture at a cemented vertebra. Nothing for anyone else.
  */
 import { repeatAugmentationCard } from '../cards/repeat-augmentation-card.ts';
-import { refractureAdvice } from '../cards/risk-advice.ts';
-import { renderRiskCard } from '../cards/risk-card.ts';
 import type { Wordings } from '../cards/wording.ts';
 import type { Card } from '../cds-hooks/schemas.ts';
 import { type PatientViewContext, patientViewContextSchema } from '../cds-hooks/schemas.ts';
@@ -20,7 +18,7 @@ import {
   requiredPrefetch,
   usageRequirements,
 } from './patient-data.ts';
-import { byUrgency, spineCareCards } from './spine-care-cards.ts';
+import { byUrgency, refractureCard, spineCareCards } from './spine-care-cards.ts';
 
 export function patientViewService(models: Models, wordings: Wordings): CdsService<BaseContext> {
   return defineService<PatientViewContext>({
@@ -43,18 +41,7 @@ export function patientViewService(models: Models, wordings: Wordings): CdsServi
       if (facts.hasPriorAugmentation) {
         const model = models['refracture-risk'];
         const assessment = assess(model, facts);
-        cards.push(
-          renderRiskCard(
-            {
-              model,
-              assessment,
-              suggestions: [],
-              provenance: facts,
-              advice: refractureAdvice(model, assessment, context.wording),
-            },
-            context,
-          ),
-        );
+        cards.push(refractureCard(model, assessment, facts, context));
       }
       if (facts.repeatAugmentation) cards.push(repeatAugmentationCard(facts.repeatAugmentation, context));
       return byUrgency([...cards, ...spineCareCards(facts, context)]);

@@ -1,12 +1,34 @@
 /**
- * The care-gap cards both services show for a patient with spine disease: the denosumab gap
- * (critical; it replaces the treatment gap, since its suggestions resume cover), the treatment gap,
- * and the missing DXA. Nothing is suggested that is already ordered.
+ * The cards both services show: the care gaps for a patient with spine disease (the denosumab gap,
+ * critical, replaces the treatment gap since its suggestions resume cover; the treatment gap; the missing
+ * DXA; nothing suggested that is already ordered), and the re-fracture risk card after or at augmentation.
  */
 import type { CardContext } from '../cards/card-frame.ts';
 import { denosumabGapCard, missingDxaCard, treatmentGapCard } from '../cards/care-gap-cards.ts';
+import { refractureAdvice } from '../cards/risk-advice.ts';
+import { renderRiskCard } from '../cards/risk-card.ts';
 import type { Card } from '../cds-hooks/schemas.ts';
+import type { Assessment, Model } from '../clinical/model.ts';
 import type { PatientFacts } from '../clinical/patient-facts.ts';
+
+/** The re-fracture risk card, with the advice of its tier. */
+export function refractureCard(
+  model: Model,
+  assessment: Assessment,
+  facts: PatientFacts,
+  context: CardContext,
+): Card {
+  return renderRiskCard(
+    {
+      model,
+      assessment,
+      suggestions: [],
+      provenance: facts,
+      advice: refractureAdvice(model, assessment, context.wording),
+    },
+    context,
+  );
+}
 
 export function spineCareCards(facts: PatientFacts, context: CardContext): Card[] {
   const cards: Card[] = [];

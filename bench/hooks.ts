@@ -4,13 +4,14 @@
  * all on loopback. Bounded: each scenario runs for BENCH_SECONDS (default 10) and stops by itself.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { clientToken, signingKey } from '../tests/support/ehr-client.ts';
 import { readFixture, startFhirServer } from '../tests/support/fhir-server.ts';
 import { fullPrefetch, hookBody } from '../tests/support/hook-calls.ts';
+import { benchServiceEnv } from './service-env.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -22,22 +23,8 @@ const ehr = { iss: 'https://bench-ehr.example.org', key: signingKey('ES384') };
 /** The service trusts one EHR whose ES384 key is inline; every request carries a freshly signed token. */
 async function startService(fhirBaseUrl: string): Promise<ChildProcess> {
   const clientsFile = join(await mkdtemp(join(tmpdir(), 'pvp-cds-bench-')), 'clients.json');
-  await writeFile(
-    clientsFile,
-    JSON.stringify({
-      clients: [{ iss: ehr.iss, jwks: { keys: [ehr.key.publicJwk] }, fhirServers: [fhirBaseUrl] }],
-    }),
-  );
   const child = spawn(process.execPath, ['src/main.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      PUBLIC_BASE_URL: base,
-      CDS_CLIENTS_FILE: clientsFile,
-      RATE_LIMIT_PER_MINUTE: '1000000',
-    },
+    env: await benchServiceEnv({ port, clientsFile, ehr, fhirServers: [fhirBaseUrl] }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 100; i++) {

@@ -1,13 +1,9 @@
 /** The real app on a real loopback port, with a fixed clock (2026-11-22) and silent logs. */
 import type { AddressInfo } from 'node:net';
-import { loadWordings } from '../../src/cards/wording.ts';
-import { loadModels } from '../../src/clinical/model-files.ts';
+import { assembleApp } from '../../src/assemble.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
-import { type AppDependencies, createApp } from '../../src/http/app.ts';
+import type { AppDependencies } from '../../src/http/app.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { orderSignService } from '../../src/services/order-sign.ts';
-import { patientViewService } from '../../src/services/patient-view.ts';
-import { configuredVerifier } from '../../src/trust.ts';
 
 export const testDate = new Date('2026-11-22T10:00:00Z');
 
@@ -29,16 +25,9 @@ export async function startApp(
     ...env,
   });
   const logger = overrides.logger ?? createLogger(config.logLevel);
-  const models = loadModels();
-  const wordings = loadWordings(Object.values(models));
-  const app = createApp({
-    config,
-    logger,
-    verifier: configuredVerifier(config, logger),
-    models,
-    services: [patientViewService(models, wordings), orderSignService(models, wordings)],
+  const app = assembleApp(config, logger, {
     now: () => testDate,
-    fhirReader: overrides.fhirReader,
+    ...(overrides.fhirReader ? { fhirReader: overrides.fhirReader } : {}),
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));

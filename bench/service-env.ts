@@ -1,0 +1,29 @@
+/**
+ * What `npm run bench` and `npm run soak` both give the service process they start: loopback, quiet
+ * logs, its public URL (the token audience), one trusted EHR signing with an inline ES384 key and
+ * allowed to name the given FHIR servers, and no rate limit to speak of.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { SigningKey } from '../tests/support/ehr-client.ts';
+
+export async function benchServiceEnv(options: {
+  port: number;
+  clientsFile: string;
+  ehr: { iss: string; key: SigningKey };
+  fhirServers: string[];
+}): Promise<NodeJS.ProcessEnv> {
+  const { ehr, fhirServers } = options;
+  await writeFile(
+    options.clientsFile,
+    JSON.stringify({ clients: [{ iss: ehr.iss, jwks: { keys: [ehr.key.publicJwk] }, fhirServers }] }),
+  );
+  return {
+    ...process.env,
+    PORT: String(options.port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    PUBLIC_BASE_URL: `http://127.0.0.1:${options.port}`,
+    CDS_CLIENTS_FILE: options.clientsFile,
+    RATE_LIMIT_PER_MINUTE: '1000000',
+  };
+}

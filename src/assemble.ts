@@ -1,0 +1,65 @@
+/**
+ * The service as one express app from a validated configuration: models and wording (a malformed file
+ * throws, naming it), the client verifier, both hook services; and how it listens. The process entry,
+ * the soak harness and the tests all build it here, so what they run is what is deployed.
+ */
+import type { Server } from 'node:http';
+import type express from 'express';
+import { loadWordings } from './cards/wording.ts';
+import { loadModels } from './clinical/model-files.ts';
+import type { Config } from './config.ts';
+import { type AppDependencies, createApp } from './http/app.ts';
+import type { Logger } from './observability/logger.ts';
+import { orderSignService } from './services/order-sign.ts';
+import { patientViewService } from './services/patient-view.ts';
+import { configuredVerifier } from './trust.ts';
+
+export function assembleApp(
+  config: Config,
+  logger: Logger,
+  overrides: Partial<Pick<AppDependencies, 'now' | 'fhirReader'>> = {},
+): express.Express {
+  const models = loadModels();
+  const wordings = loadWordings(Object.values(models));
+  return createApp({
+    config,
+    logger,
+    models,
+    verifier: configuredVerifier(config, logger),
+    services: [patientViewService(models, wordings), orderSignService(models, wordings)],
+    ...overrides,
+  });
+}
+
+/**
+ * Listens as deployed: bounded header and request times, a fatal exit when the port cannot be had, and
+ * a graceful shutdown on SIGTERM/SIGINT (in-flight answers finish, 10 s at most).
+ */
+export function serve(
+  app: express.Express,
+  config: Config,
+  logger: Logger,
+  onListening?: () => void,
+): Server {
+  const server = app.listen(config.port, config.host, () => {
+    logger.info({ port: config.port, host: config.host, env: config.nodeEnv }, 'pvp-cds listening');
+    onListening?.();
+  });
+  // A hook request is a body of at most BODY_LIMIT_BYTES: a client that trickles it for longer holds a
+  // socket for nothing (slowloris). The defaults are 60 s for headers and 300 s for the whole request.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.on('error', (error) => {
+    logger.fatal({ error: error.message }, 'cannot listen');
+    process.exit(1);
+  });
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return server;
+}

@@ -30,8 +30,12 @@ const envSchema = z.object({
     .optional(),
   /** One deadline for all FHIR reads of one hook request. */
   FHIR_DEADLINE_MS: integer(100, 60_000).default(2000),
-  /** Most search pages followed per prefetch key. */
+  /** Most search pages read per prefetch key (the first included); a key with more is not read. */
   FHIR_MAX_PAGES: integer(1, 100).default(10),
+  /** Most Bundle entries read per prefetch key, all its pages together. */
+  FHIR_MAX_ENTRIES: integer(1, 100_000).default(2000),
+  /** Most body bytes (decoded) read per prefetch key, all its pages together. */
+  FHIR_MAX_BYTES: integer(1024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   DEFAULT_LOCALE: z.enum(locales).default('en'),
   /** The clinic's IANA time zone: ages and "last N months" turn over at its midnight. Default: the process's. */
   CLINIC_TIME_ZONE: z
@@ -53,13 +57,6 @@ const envSchema = z.object({
   CORS_ORIGINS: z.string().optional(),
   /** Calls per minute per client (per issuer; per address when unauthenticated). */
   RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
-  /** fhir-kit-client logs request headers, bearer tokens included, when its debug namespace is on. */
-  DEBUG: z
-    .string()
-    .refine((v) => !/fhir-kit-client|\*/.test(v), {
-      message: 'must not enable fhir-kit-client debug logging: it prints bearer tokens',
-    })
-    .optional(),
 });
 
 export type Config = {
@@ -69,6 +66,8 @@ export type Config = {
   publicBaseUrl: string | undefined;
   fhirDeadlineMs: number;
   fhirMaxPages: number;
+  fhirMaxEntries: number;
+  fhirMaxBytes: number;
   defaultLocale: Locale;
   clinicTimeZone: string;
   bodyLimitBytes: number;
@@ -127,6 +126,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicBaseUrl: e.PUBLIC_BASE_URL,
     fhirDeadlineMs: e.FHIR_DEADLINE_MS,
     fhirMaxPages: e.FHIR_MAX_PAGES,
+    fhirMaxEntries: e.FHIR_MAX_ENTRIES,
+    fhirMaxBytes: e.FHIR_MAX_BYTES,
     defaultLocale: e.DEFAULT_LOCALE,
     clinicTimeZone: e.CLINIC_TIME_ZONE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -39,6 +39,8 @@ export interface CardContext {
   unreadable: string[];
   /** Records naming another patient, left out before scoring. */
   foreignRecords: number;
+  /** Entries of a prefetch key that were not resources of its types, left out. */
+  misfiledRecords: number;
 }
 
 /** The published sources the guideline cards cite (CLINICAL.md 1.1); each label is in the card wording. */

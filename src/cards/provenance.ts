@@ -55,6 +55,7 @@ export function provenanceLines(
       ? fill(wording.detail.unreadable, { list: unreadable.join(wording.values.listSeparator) })
       : '',
     context.foreignRecords > 0 ? fill(wording.detail.foreign, { count: context.foreignRecords }) : '',
+    context.misfiledRecords > 0 ? fill(wording.detail.misfiled, { count: context.misfiledRecords }) : '',
     matches.length > 0 ? fill(wording.detail.textMatches, { list: tally(matches, wording) }) : '',
     ignored.length > 0
       ? fill(wording.detail.ignoredData, { count: ignored.length, list: tally(ignored, wording) })

@@ -44,6 +44,7 @@ const wordingSchema = z.object({
     notAssessed: z.string(),
     shown: z.string(),
     unreadable: z.string(),
+    misfiled: z.string(),
     foreign: z.string(),
     textMatches: z.string(),
     ignoredData: z.string(),

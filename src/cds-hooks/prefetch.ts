@@ -3,10 +3,19 @@
  *
  * Per key, the client may send: nothing (absent: fetch it), `null` or an empty searchset (no data),
  * a resource or a searchset (data; follow `next` links on the same server), or an OperationOutcome
- * (the client failed: fetch it). Keys still missing after that are reported, and the caller answers 412.
+ * (the client failed: fetch it). A value that cannot be read as sent (a Bundle whose `entry` is an
+ * object, a `link` holding null, only resources of the wrong type, more entries than the cap) is
+ * treated like an OperationOutcome. Each key reads within its caps of pages, entries and bytes. Keys
+ * still missing after that are reported with the reason, and the caller answers 412.
  */
-import type { Bundle, Resource } from 'fhir/r4';
-import type { FhirReader } from '../fhir/client.ts';
+import type { Resource } from 'fhir/r4';
+import {
+  type FhirReader,
+  FhirReadFailed,
+  type ReadBudget,
+  type ReadProblem,
+  readBudget,
+} from '../fhir/client.ts';
 
 export type PrefetchTemplates = Record<string, string>;
 
@@ -37,13 +46,30 @@ export function renderTemplate(template: string, tokens: PrefetchTokens): string
   return complete ? rendered : undefined;
 }
 
+/** Why a key could not be had: where it was looked for, and what was wrong there. */
+export interface KeyProblem {
+  from: 'prefetch' | 'fhir-server';
+  problem: string;
+}
+
 export interface PrefetchOutcome {
   /** Resources per key; a key with no data maps to []. */
   data: Record<string, Resource[]>;
   /** Keys that could not be had from the request nor from the FHIR server. */
   missing: string[];
+  /** Why each missing key could not be had (key names and problems only: no URL, no data). */
+  problems: Record<string, KeyProblem>;
   /** Keys fetched from the FHIR server (for logs and metrics: key names only). */
   fetched: string[];
+  /** Per key, the entries left out because they were not resources of the types the key holds. */
+  misfiled: Record<string, number>;
+}
+
+/** Per prefetch key, all its pages together. */
+export interface PrefetchLimits {
+  maxPages: number;
+  maxEntries: number;
+  maxBytes: number;
 }
 
 export interface PrefetchOptions {
@@ -54,46 +80,110 @@ export interface PrefetchOptions {
   reader: FhirReader | undefined;
   /** One deadline for all the request's FHIR reads. */
   signal: AbortSignal;
-  /** Most pages to read for one key (the first included). */
-  maxPages: number;
+  limits: PrefetchLimits;
+  /** The resource types each key holds; other entries are left out and counted. Unlisted keys: any. */
+  resourceTypes?: Readonly<Record<string, readonly string[]>>;
 }
 
-type Provided =
-  | { kind: 'absent' }
-  | { kind: 'data'; resources: Resource[]; next?: string }
-  | { kind: 'unusable' };
+/** One page: the usable resources, what was left out, and where the next page is. */
+interface Page {
+  resources: Resource[];
+  misfiled: number;
+  next?: string;
+}
+
+type Classified = ({ kind: 'data' } & Page) | { kind: 'unusable'; problem: string };
+
+type Resolved = { ok: true; resources: Resource[]; misfiled: number } | { ok: false; problem: string };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 function isResource(value: unknown): value is Resource {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { resourceType?: unknown }).resourceType === 'string'
-  );
+  return isObject(value) && typeof value.resourceType === 'string' && value.resourceType !== '';
 }
 
-function nextLink(bundle: Bundle): string | undefined {
-  return bundle.link?.find((l) => l.relation === 'next' && typeof l.url === 'string')?.url;
-}
-
-function bundleResources(bundle: Bundle): Resource[] {
-  const resources: Resource[] = [];
-  for (const entry of bundle.entry ?? []) {
-    const resource: unknown = entry?.resource;
-    if (!isResource(resource)) continue;
-    if (entry.search?.mode === 'outcome' || resource.resourceType === 'OperationOutcome') continue;
-    resources.push(resource);
+/** What makes a Bundle unreadable as a whole: an XML-to-JSON converter writes one entry as an object. */
+function bundleProblem(bundle: Record<string, unknown>): string | undefined {
+  for (const field of ['entry', 'link'] as const) {
+    const list = bundle[field];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) return `not a valid Bundle (${field} must be an array)`;
+    if (!list.every(isObject)) return `not a valid Bundle (every ${field} must be an object)`;
   }
-  return resources;
+  return undefined;
 }
 
-function classify(value: unknown, present: boolean): Provided {
-  if (!present) return { kind: 'absent' };
-  if (value === null) return { kind: 'data', resources: [] };
-  if (!isResource(value) || value.resourceType === 'OperationOutcome') return { kind: 'unusable' };
-  if (value.resourceType !== 'Bundle') return { kind: 'data', resources: [value] };
-  const bundle = value as Bundle;
-  const next = nextLink(bundle);
-  return { kind: 'data', resources: bundleResources(bundle), ...(next ? { next } : {}) };
+function nextLink(links: unknown[] | undefined): string | undefined {
+  const next = links?.find((l) => isObject(l) && l.relation === 'next' && typeof l.url === 'string');
+  return next === undefined ? undefined : String((next as { url: string }).url);
+}
+
+/** A resource type as it may be quoted in a message or a log: a FHIR type name, never arbitrary text. */
+function typeName(resource: Resource): string {
+  return /^[A-Z][A-Za-z]{1,63}$/.test(resource.resourceType)
+    ? resource.resourceType
+    : 'a resource of unknown type';
+}
+
+function accepts(types: readonly string[] | undefined, resource: Resource): boolean {
+  return types === undefined || types.includes(resource.resourceType);
+}
+
+function bundlePage(entries: Array<Record<string, unknown>>, types: readonly string[] | undefined): Page {
+  const page: Page = { resources: [], misfiled: 0 };
+  for (const entry of entries) {
+    const resource = entry.resource;
+    const search = isObject(entry.search) ? entry.search.mode : undefined;
+    if (search === 'outcome' || (isResource(resource) && resource.resourceType === 'OperationOutcome'))
+      continue;
+    if (isResource(resource) && accepts(types, resource)) page.resources.push(resource);
+    else if (search !== 'include') page.misfiled++;
+  }
+  return page;
+}
+
+/** A value given for a key, or a FHIR server's answer to it. */
+function classify(value: unknown, limits: PrefetchLimits, types: readonly string[] | undefined): Classified {
+  if (value === null) return { kind: 'data', resources: [], misfiled: 0 };
+  if (!isResource(value)) return { kind: 'unusable', problem: 'not a FHIR resource' };
+  if (value.resourceType === 'OperationOutcome') return { kind: 'unusable', problem: 'an OperationOutcome' };
+  if (value.resourceType !== 'Bundle') {
+    return accepts(types, value)
+      ? { kind: 'data', resources: [value], misfiled: 0 }
+      : { kind: 'unusable', problem: `${typeName(value)} instead of ${types?.join(' or ')}` };
+  }
+  const bundle = value as unknown as Record<string, unknown>;
+  const problem = bundleProblem(bundle);
+  if (problem) return { kind: 'unusable', problem };
+  const entries = (bundle.entry ?? []) as Array<Record<string, unknown>>;
+  if (entries.length > limits.maxEntries) {
+    return { kind: 'unusable', problem: `more than ${limits.maxEntries} entries` };
+  }
+  const next = nextLink(bundle.link as unknown[] | undefined);
+  return { kind: 'data', ...bundlePage(entries, types), ...(next ? { next } : {}) };
+}
+
+function describe(problem: ReadProblem): string {
+  switch (problem.kind) {
+    case 'status':
+      return `HTTP ${problem.status}`;
+    case 'redirect':
+      return `redirected with HTTP ${problem.status} (not followed)`;
+    case 'not-json':
+      return 'not FHIR JSON';
+    case 'invalid-json':
+      return 'not valid JSON';
+    case 'too-many-entries':
+      return `more than ${problem.limit} entries`;
+    case 'too-many-bytes':
+      return `more than ${problem.limit} bytes`;
+    case 'connection':
+      return 'connection failed';
+    case 'deadline':
+      return 'no answer before the deadline';
+  }
 }
 
 /** Only follow `next` links on the server we were allowed to call; never wherever a bundle points. */
@@ -103,58 +193,104 @@ function onServer(url: string, reader: FhirReader): boolean {
   );
 }
 
+/**
+ * The first page and every `next` page after it, within the key's caps: more pages than allowed, a
+ * link that loops, or a page over the byte or entry budget make the whole key unusable (a truncated
+ * medication list would read as "no treatment").
+ */
 async function readPages(
-  first: Provided & { kind: 'data' },
+  first: Page,
+  firstUrl: string | undefined,
+  types: readonly string[] | undefined,
   options: PrefetchOptions,
-): Promise<Resource[] | undefined> {
+  budget: ReadBudget,
+): Promise<Resolved> {
+  const { reader, limits } = options;
   const resources = [...first.resources];
+  let misfiled = first.misfiled;
+  const visited = new Set(firstUrl === undefined ? [] : [firstUrl]);
   let next = first.next;
-  for (let page = 1; next !== undefined && page < options.maxPages; page++) {
-    if (!options.reader || !onServer(next, options.reader)) return undefined;
-    const body = await options.reader.get(next, options.signal);
-    const classified = classify(body, true);
-    if (classified.kind !== 'data') return undefined;
-    resources.push(...classified.resources);
-    next = classified.next;
+  for (let pages = 1; next !== undefined; pages++) {
+    if (pages >= limits.maxPages) return { ok: false, problem: `more than ${limits.maxPages} pages` };
+    if (!reader || !onServer(next, reader)) return { ok: false, problem: 'a next link off the FHIR server' };
+    if (visited.has(next)) return { ok: false, problem: 'next links loop' };
+    visited.add(next);
+    const page = classify(await reader.get(next, options.signal, budget), limits, types);
+    if (page.kind === 'unusable') return { ok: false, problem: page.problem };
+    resources.push(...page.resources);
+    misfiled += page.misfiled;
+    next = page.next;
   }
-  return resources;
+  if (resources.length === 0 && misfiled > 0) {
+    return {
+      ok: false,
+      problem: `${misfiled} entries, none of them ${types?.join(' or ')}`,
+    };
+  }
+  return { ok: true, resources, misfiled };
 }
 
-interface ResolvedKey {
-  resources: Resource[];
-  source: 'prefetch' | 'fhir-server';
+async function attempt(
+  read: (budget: ReadBudget) => Promise<{ value: unknown; url?: string }>,
+  types: readonly string[] | undefined,
+  options: PrefetchOptions,
+): Promise<Resolved> {
+  const budget = readBudget({ bytes: options.limits.maxBytes, entries: options.limits.maxEntries });
+  try {
+    const { value, url } = await read(budget);
+    const first = classify(value, options.limits, types);
+    if (first.kind === 'unusable') return { ok: false, problem: first.problem };
+    return await readPages(first, url, types, options, budget);
+  } catch (error) {
+    return {
+      ok: false,
+      problem: error instanceof FhirReadFailed ? describe(error.problem) : 'could not be read',
+    };
+  }
 }
 
-async function resolveKey(key: string, options: PrefetchOptions): Promise<ResolvedKey | undefined> {
+type KeyResult = (Resolved & { ok: true; source: KeyProblem['from'] }) | { ok: false; why: KeyProblem };
+
+async function resolveKey(key: string, options: PrefetchOptions): Promise<KeyResult> {
   const provided = options.provided ?? {};
-  const given = classify(provided[key], Object.hasOwn(provided, key));
-  if (given.kind === 'data') {
-    const pages = await readPages(given, options).catch(() => undefined);
-    if (pages) return { resources: pages, source: 'prefetch' };
+  const types = options.resourceTypes?.[key];
+  let why: KeyProblem | undefined;
+  if (Object.hasOwn(provided, key)) {
+    const given = await attempt(async () => ({ value: provided[key] }), types, options);
+    if (given.ok) return { ...given, source: 'prefetch' };
+    why = { from: 'prefetch', problem: given.problem };
   }
   const template = options.templates[key];
   const query = template === undefined ? undefined : renderTemplate(template, options.tokens);
-  if (!options.reader || query === undefined) return undefined;
-  try {
-    const fetched = classify(await options.reader.get(query, options.signal), true);
-    const resources = fetched.kind === 'data' ? await readPages(fetched, options) : undefined;
-    return resources && { resources, source: 'fhir-server' };
-  } catch {
-    return undefined;
-  }
+  const { reader } = options;
+  if (!reader || query === undefined)
+    return { ok: false, why: why ?? { from: 'prefetch', problem: 'not sent' } };
+  const fetched = await attempt(
+    async (budget) => ({
+      value: await reader.get(query, options.signal, budget),
+      url: `${reader.baseUrl}/${query}`,
+    }),
+    types,
+    options,
+  );
+  return fetched.ok
+    ? { ...fetched, source: 'fhir-server' }
+    : { ok: false, why: { from: 'fhir-server', problem: fetched.problem } };
 }
 
 export async function resolvePrefetch(options: PrefetchOptions): Promise<PrefetchOutcome> {
   const keys = Object.keys(options.templates);
   const resolved = await Promise.all(keys.map((key) => resolveKey(key, options)));
-  const outcome: PrefetchOutcome = { data: {}, missing: [], fetched: [] };
+  const outcome: PrefetchOutcome = { data: {}, missing: [], problems: {}, fetched: [], misfiled: {} };
   keys.forEach((key, i) => {
-    const result = resolved[i];
-    if (!result) {
+    const result = resolved[i] as KeyResult;
+    if (!result.ok) {
       outcome.missing.push(key);
+      outcome.problems[key] = result.why;
       return;
     }
     outcome.data[key] = result.resources;
+    if (result.misfiled > 0) outcome.misfiled[key] = result.misfiled;
     if (result.source === 'fhir-server') outcome.fetched.push(key);
   });
   return outcome;

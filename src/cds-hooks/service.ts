@@ -16,6 +16,8 @@ export interface HookInput<Context> {
   unavailable: string[];
   /** Resources and draft orders naming another patient, dropped before `data` and `context` were built. */
   foreignRecords: number;
+  /** Entries left out because they were not resources of the types their prefetch key holds. */
+  misfiledRecords: number;
   locale: Locale;
   now: Date;
   /** The clinic's time zone: "today", ages and windows are on its calendar. */
@@ -28,6 +30,8 @@ export interface CdsService<Context = unknown> {
   definition: ServiceDefinition & { prefetch: PrefetchTemplates };
   /** Prefetch keys without which the service cannot answer (412 when they cannot be had). */
   requiredPrefetch: readonly string[];
+  /** The resource types each prefetch key holds: anything else in it is left out and counted. */
+  prefetchResourceTypes: Readonly<Record<string, readonly string[]>>;
   contextSchema: z.ZodType<Context>;
   handle(input: HookInput<Context>): Card[];
 }

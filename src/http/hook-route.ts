@@ -5,8 +5,8 @@
 import type { RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { onlyPatient, ownDraftOrders } from '../cds-hooks/patient-scope.ts';
-import { resolvePrefetch } from '../cds-hooks/prefetch.ts';
-import { hookRequestSchema } from '../cds-hooks/schemas.ts';
+import { type PrefetchOutcome, resolvePrefetch } from '../cds-hooks/prefetch.ts';
+import { type HookRequest, hookRequestSchema } from '../cds-hooks/schemas.ts';
 import type { BaseContext, CdsService } from '../cds-hooks/service.ts';
 import { normaliseBaseUrl } from '../cds-hooks/trusted-clients.ts';
 import type { Config } from '../config.ts';
@@ -48,6 +48,46 @@ function mayCall(res: Response, fhirServer: string): boolean {
   return wanted !== undefined && client.fhirServers.includes(wanted);
 }
 
+/**
+ * FHIR_DEADLINE_MS bounds the whole answer: the reads stop at 90% of it, leaving the rest, and the 10%
+ * over it that callers tolerate, for scoring what arrived (a few ms usually; some hundreds at the caps).
+ */
+function readsDeadlineMs(config: Config): number {
+  return Math.floor(config.fhirDeadlineMs * 0.9);
+}
+
+/** Keys that read one resource of the patient in context (`Patient/{{context.patientId}}`): empty is unusable. */
+function readsOfThePatient(service: CdsService<BaseContext>): string[] {
+  return Object.entries(service.definition.prefetch)
+    .filter(([, template]) => /^Patient\/\{\{\s*context\.patientId\s*\}\}$/.test(template))
+    .map(([key]) => key);
+}
+
+/** The 412's reason: why nothing was fetched, or what went wrong with each key. */
+function unavailableReason(
+  keys: string[],
+  problems: PrefetchOutcome['problems'],
+  call: { request: HookRequest; reader: FhirReader | undefined; signal: AbortSignal; config: Config },
+): string {
+  const detail = keys
+    .map((key) => {
+      const why = problems[key];
+      const asSent = why?.from === 'prefetch' && why.problem !== 'not sent' ? ' as sent' : '';
+      return `${key}${asSent}: ${why?.problem}`;
+    })
+    .join('; ');
+  if (!call.reader) {
+    return call.request.fhirServer
+      ? `The request names a fhirServer this client is not trusted to name, so it was not contacted (${detail}).`
+      : `The request carries neither usable prefetch for these keys nor a fhirServer to fetch them from (${detail}).`;
+  }
+  if (call.signal.aborted) {
+    const { fhirDeadlineMs } = call.config;
+    return `The FHIR server did not answer within ${readsDeadlineMs(call.config)} ms, the reads' share of the ${fhirDeadlineMs} ms deadline: ${detail}.`;
+  }
+  return `The FHIR server could not provide them: ${detail}.`;
+}
+
 export function hookRoute(options: HookRouteOptions): RequestHandler {
   const { config, logger } = options;
   const readerFor = options.fhirReader ?? createFhirReader;
@@ -71,7 +111,10 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
     const fhirServer =
       request.fhirServer && mayCall(res, request.fhirServer) ? request.fhirServer : undefined;
     const reader = fhirServer ? readerFor(fhirServer, request.fhirAuthorization?.access_token) : undefined;
-    const signal = AbortSignal.timeout(config.fhirDeadlineMs);
+    // A caller that gave up (an EHR's own timeout) leaves nothing to answer: stop reading for it too.
+    const callerGone = new AbortController();
+    res.once('close', () => callerGone.abort());
+    const signal = AbortSignal.any([AbortSignal.timeout(readsDeadlineMs(config)), callerGone.signal]);
     const started = performance.now();
     const outcome = await resolvePrefetch({
       templates: service.definition.prefetch,
@@ -79,10 +122,25 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       provided: request.prefetch,
       reader,
       signal,
-      maxPages: config.fhirMaxPages,
+      limits: {
+        maxPages: config.fhirMaxPages,
+        maxEntries: config.fhirMaxEntries,
+        maxBytes: config.fhirMaxBytes,
+      },
+      resourceTypes: service.prefetchResourceTypes,
     });
-    const missing = outcome.missing.filter((key) => service.requiredPrefetch.includes(key));
     const scoped = onlyPatient(outcome.data, context.patientId);
+    for (const key of readsOfThePatient(service)) {
+      if (outcome.missing.includes(key) || (scoped.data[key]?.length ?? 0) > 0) continue;
+      outcome.missing.push(key);
+      outcome.problems[key] = {
+        from: outcome.fetched.includes(key) ? 'fhir-server' : 'prefetch',
+        problem: 'no resource of the patient in context',
+      };
+    }
+    const missing = Object.keys(service.definition.prefetch).filter(
+      (key) => outcome.missing.includes(key) && service.requiredPrefetch.includes(key),
+    );
     const foreignRecords = Object.values(scoped.foreign).reduce((sum, n) => sum + n, drafts.foreign);
     if (foreignRecords > 0) {
       logger.warn(
@@ -90,30 +148,32 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
         'resources naming another patient were dropped',
       );
     }
-    logger.info(
+    const problems = Object.entries(outcome.problems).map(
+      ([key, why]) => `${key}: ${why.from} ${why.problem}`,
+    );
+    logger[problems.length > 0 ? 'warn' : 'info'](
       {
         cdsService: serviceId,
         prefetchFetched: outcome.fetched,
         prefetchMissing: outcome.missing,
+        ...(problems.length > 0 ? { prefetchProblems: problems } : {}),
+        ...(Object.keys(outcome.misfiled).length > 0 ? { prefetchMisfiled: outcome.misfiled } : {}),
         fhirMs: Math.round(performance.now() - started),
       },
       'prefetch resolved',
     );
     if (missing.length > 0) {
-      const reason = !request.fhirServer
-        ? 'The request carries neither these prefetch keys nor a fhirServer to fetch them from.'
-        : !reader
-          ? 'The request names a fhirServer this client is not trusted to name, so it was not contacted.'
-          : signal.aborted
-            ? `The FHIR server did not answer within ${config.fhirDeadlineMs} ms.`
-            : 'The FHIR server could not provide them.';
-      throw new PrefetchUnavailable(missing, reason);
+      throw new PrefetchUnavailable(
+        missing,
+        unavailableReason(missing, outcome.problems, { request, reader, signal, config }),
+      );
     }
     const cards = service.handle({
       context,
       data: scoped.data,
       unavailable: outcome.missing,
       foreignRecords,
+      misfiledRecords: Object.values(outcome.misfiled).reduce((sum, n) => sum + n, 0),
       locale: negotiateLocale(req.get('accept-language'), config.defaultLocale),
       now: options.now(),
       timeZone: config.clinicTimeZone,

@@ -22,6 +22,7 @@ import type { PatientFacts } from '../clinical/patient-facts.ts';
 import {
   cardContext,
   patientRecord,
+  prefetchResourceTypes,
   prefetchTemplates,
   requiredPrefetch,
   usageRequirements,
@@ -72,6 +73,7 @@ export function orderSignService(models: Models, wordings: Wordings): CdsService
       usageRequirements,
     },
     requiredPrefetch,
+    prefetchResourceTypes,
     contextSchema: orderSignContextSchema,
     handle(input) {
       const drafts = input.context.draftOrders.entry.flatMap((e) =>

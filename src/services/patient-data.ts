@@ -51,6 +51,22 @@ export const usageRequirements =
 
 type PrefetchKey = keyof typeof prefetchTemplates;
 
+const medication = (type: string) => [type, 'Medication'] as const;
+
+/** What each key's search returns; a Medication may come with a medication search (`_include`). */
+export const prefetchResourceTypes: Record<PrefetchKey, readonly string[]> = {
+  patient: ['Patient'],
+  observations: ['Observation'],
+  imagingFindings: ['Observation'],
+  conditions: ['Condition'],
+  procedures: ['Procedure'],
+  medicationRequests: medication('MedicationRequest'),
+  medicationStatements: medication('MedicationStatement'),
+  medicationAdministrations: medication('MedicationAdministration'),
+  medicationDispenses: medication('MedicationDispense'),
+  serviceRequests: ['ServiceRequest'],
+};
+
 /**
  * Without these the scores would be guesses: 412. The others (imaging findings, statements,
  * administrations, dispenses, open orders) are read when the server has them, and a card lists any that
@@ -72,7 +88,7 @@ function ofType<T extends Resource>(resources: Resource[] | undefined, type: T['
 function once<T extends Resource>(resources: T[]): T[] {
   const seen = new Set<string>();
   return resources.filter((r) => {
-    if (r.id === undefined) return true;
+    if (typeof r.id !== 'string') return true;
     const key = `${r.resourceType}/${r.id}`;
     if (seen.has(key)) return false;
     seen.add(key);
@@ -116,5 +132,6 @@ export function cardContext(input: HookInput<BaseContext>, wordings: Wordings): 
     modelUrl: (modelId) => `${input.baseUrl}/models${modelId ? `/${modelId}` : ''}`,
     unreadable: input.unavailable,
     foreignRecords: input.foreignRecords,
+    misfiledRecords: input.misfiledRecords,
   };
 }

@@ -14,6 +14,7 @@ import type { Models } from '../clinical/model-files.ts';
 import {
   cardContext,
   patientRecord,
+  prefetchResourceTypes,
   prefetchTemplates,
   requiredPrefetch,
   usageRequirements,
@@ -32,6 +33,7 @@ export function patientViewService(models: Models, wordings: Wordings): CdsServi
       usageRequirements,
     },
     requiredPrefetch,
+    prefetchResourceTypes,
     contextSchema: patientViewContextSchema,
     handle(input) {
       const facts = extractFacts(patientRecord(input.data), input.now, input.timeZone);

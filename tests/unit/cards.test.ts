@@ -23,7 +23,7 @@ const wordings = loadWordings(Object.values(models));
 
 function context(
   locale: 'en' | 'zh-CN' = 'en',
-  data: { unreadable?: string[]; foreignRecords?: number } = {},
+  data: { unreadable?: string[]; foreignRecords?: number; misfiledRecords?: number } = {},
 ): CardContext {
   return {
     wording: wordings[locale],
@@ -33,6 +33,7 @@ function context(
     modelUrl: (id) => `https://cds.example/models${id ? `/${id}` : ''}`,
     unreadable: data.unreadable ?? [],
     foreignRecords: data.foreignRecords ?? 0,
+    misfiledRecords: data.misfiledRecords ?? 0,
   };
 }
 

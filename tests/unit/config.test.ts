@@ -31,12 +31,19 @@ describe('configuration', () => {
     expect(loadConfig({}).clinicTimeZone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
   });
 
-  it('refuses to turn on fhir-kit-client debug logs, which print bearer tokens', () => {
-    expect(() => loadConfig({ DEBUG: 'fhir-kit-client:*' })).toThrow(
-      /DEBUG: must not enable fhir-kit-client/,
-    );
-    expect(() => loadConfig({ DEBUG: '*' })).toThrow(/DEBUG/);
-    expect(loadConfig({ DEBUG: 'express:router' }).port).toBe(3000);
+  it('caps each prefetch key: pages, entries and bytes, with defaults a compliant server stays within', () => {
+    expect(loadConfig({})).toMatchObject({
+      fhirMaxPages: 10,
+      fhirMaxEntries: 2000,
+      fhirMaxBytes: 4 * 1024 * 1024,
+    });
+    expect(loadConfig({ FHIR_MAX_ENTRIES: '500', FHIR_MAX_BYTES: '65536' })).toMatchObject({
+      fhirMaxEntries: 500,
+      fhirMaxBytes: 65536,
+    });
+    expect(() => loadConfig({ FHIR_MAX_ENTRIES: '0' })).toThrow(/FHIR_MAX_ENTRIES/);
+    expect(() => loadConfig({ FHIR_MAX_BYTES: '12' })).toThrow(/FHIR_MAX_BYTES/);
+    expect(() => loadConfig({ FHIR_MAX_BYTES: 'lots' })).toThrow(/FHIR_MAX_BYTES/);
   });
 });
 

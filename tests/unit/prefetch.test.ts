@@ -27,7 +27,7 @@ function fakeServer(pages: Record<string, unknown>, baseUrl = 'https://ehr.examp
     baseUrl,
     async get(url) {
       asked.push(url);
-      if (!(url in pages)) throw new FhirReadFailed(404);
+      if (!(url in pages)) throw new FhirReadFailed({ kind: 'status', status: 404 });
       return pages[url];
     },
   };
@@ -50,7 +50,8 @@ describe('prefetch templates', () => {
 });
 
 describe('resolving prefetch key by key', () => {
-  const base = { templates, tokens, signal, maxPages: 5 };
+  const limits = { maxPages: 5, maxEntries: 100, maxBytes: 1_000_000 };
+  const base = { templates, tokens, signal, limits };
 
   it('takes every key from the request and calls no server', async () => {
     const { reader, asked } = fakeServer({});
@@ -62,7 +63,9 @@ describe('resolving prefetch key by key', () => {
     expect(outcome).toEqual({
       data: { patient: [patient], conditions: [condition] },
       missing: [],
+      problems: {},
       fetched: [],
+      misfiled: {},
     });
     expect(asked).toEqual([]);
   });
@@ -107,7 +110,7 @@ describe('resolving prefetch key by key', () => {
     expect(outcome.data.patient).toEqual([patient]);
   });
 
-  it('follows next links of a paged searchset on the same server, up to the page cap', async () => {
+  it('follows next links of a paged searchset on the same server; more pages than the cap: not read', async () => {
     const second = 'https://ehr.example/fhir/Condition?page=2';
     const third = 'https://ehr.example/fhir/Condition?page=3';
     const c2 = { ...condition, id: 'c2' };
@@ -121,11 +124,13 @@ describe('resolving prefetch key by key', () => {
     expect(all.data.conditions?.map((c) => c.id)).toEqual(['c1', 'c2', 'c3']);
     const capped = await resolvePrefetch({
       ...base,
-      maxPages: 2,
+      limits: { ...limits, maxPages: 2 },
       reader,
       provided: { patient, conditions: searchset([condition], second) },
     });
-    expect(capped.data.conditions?.map((c) => c.id)).toEqual(['c1', 'c2']);
+    expect(capped.missing).toEqual(['conditions']);
+    expect(capped.problems.conditions).toEqual({ from: 'fhir-server', problem: 'HTTP 404' });
+    expect(capped.data.conditions).toBeUndefined();
   });
 
   it('never follows a next link to another server: it searches its own server instead', async () => {
@@ -160,5 +165,96 @@ describe('resolving prefetch key by key', () => {
       provided: { patient, conditions: 'oops' },
     });
     expect(outcome.missing).toEqual(['conditions']);
+  });
+});
+
+describe('values that cannot be read as sent', () => {
+  const limits = { maxPages: 3, maxEntries: 2, maxBytes: 1_000_000 };
+  const base = { templates, tokens, signal, limits, resourceTypes: { conditions: ['Condition'] } };
+  const conditionsProblem = async (conditions: unknown) => {
+    const outcome = await resolvePrefetch({ ...base, reader: undefined, provided: { patient, conditions } });
+    expect(outcome.missing).toEqual(['conditions']);
+    return outcome.problems.conditions;
+  };
+
+  it('a Bundle whose entry is an object, or whose link is not a list of objects', async () => {
+    const one = { resourceType: 'Bundle', type: 'searchset', entry: { resource: condition } };
+    expect(await conditionsProblem(one)).toEqual({
+      from: 'prefetch',
+      problem: 'not a valid Bundle (entry must be an array)',
+    });
+    expect(
+      (await conditionsProblem({ ...searchset([condition]), link: { relation: 'next' } }))?.problem,
+    ).toBe('not a valid Bundle (link must be an array)');
+    expect((await conditionsProblem({ ...searchset([condition]), link: [null] }))?.problem).toBe(
+      'not a valid Bundle (every link must be an object)',
+    );
+    expect((await conditionsProblem({ ...searchset([]), entry: [null, 3] }))?.problem).toBe(
+      'not a valid Bundle (every entry must be an object)',
+    );
+  });
+
+  it('is fetched from the FHIR server instead, when there is one', async () => {
+    const { reader, asked } = fakeServer({ 'Condition?patient=p1': searchset([condition]) });
+    const outcome = await resolvePrefetch({
+      ...base,
+      reader,
+      provided: { patient, conditions: { resourceType: 'Bundle', entry: { resource: condition } } },
+    });
+    expect(outcome.missing).toEqual([]);
+    expect(outcome.data.conditions).toEqual([condition]);
+    expect(asked).toEqual(['Condition?patient=p1']);
+  });
+
+  it('more entries than the cap', async () => {
+    const three = searchset(['c1', 'c2', 'c3'].map((id) => ({ ...condition, id })));
+    expect(await conditionsProblem(three)).toEqual({ from: 'prefetch', problem: 'more than 2 entries' });
+  });
+
+  it('leaves out resources of the wrong type and counts them; only wrong types: not usable', async () => {
+    const observation: Resource = { resourceType: 'Observation', id: 'o1' };
+    const mixed = await resolvePrefetch({
+      ...base,
+      reader: undefined,
+      provided: { patient, conditions: searchset([observation, condition]) },
+    });
+    expect(mixed.data.conditions).toEqual([condition]);
+    expect(mixed.misfiled).toEqual({ conditions: 1 });
+    expect((await conditionsProblem(searchset([observation])))?.problem).toBe(
+      '1 entries, none of them Condition',
+    );
+    expect((await conditionsProblem(observation))?.problem).toBe('Observation instead of Condition');
+    const named = { resourceType: 'Zhang San, MRN 12345' };
+    expect((await conditionsProblem(named))?.problem).toBe('a resource of unknown type instead of Condition');
+  });
+
+  it('next links that loop, or more pages than the cap', async () => {
+    const loop = 'https://ehr.example/fhir/Condition?page=2';
+    const { reader } = fakeServer({ [loop]: searchset([{ ...condition, id: 'c2' }], loop) });
+    const looping = await resolvePrefetch({
+      ...base,
+      reader,
+      provided: { patient, conditions: searchset([condition], loop) },
+    });
+    expect(looping.missing).toEqual(['conditions']);
+    const endless = fakeServer(
+      Object.fromEntries(
+        [2, 3, 4].map((n) => [
+          `https://ehr.example/fhir/Condition?page=${n}`,
+          searchset([], `https://ehr.example/fhir/Condition?page=${n + 1}`),
+        ]),
+      ),
+    );
+    const paged = await resolvePrefetch({
+      ...base,
+      reader: endless.reader,
+      provided: { patient, conditions: searchset([], 'https://ehr.example/fhir/Condition?page=2') },
+    });
+    expect(paged.missing).toEqual(['conditions']);
+    expect(endless.asked).toEqual([
+      'https://ehr.example/fhir/Condition?page=2',
+      'https://ehr.example/fhir/Condition?page=3',
+      'Condition?patient=p1',
+    ]);
   });
 });

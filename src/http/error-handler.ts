@@ -1,22 +1,71 @@
 /**
- * The one place errors become responses: typed errors keep their status, body-parser's errors map
- * to 400/413/415, anything else is a 500. The body is always an OperationOutcome; no stack trace or
- * internal message ever reaches the client.
+ * The one place errors become responses: typed errors keep their status, the client errors of
+ * body-parser and the router (bad JSON, a body that is not the Content-Encoding it claims, a malformed
+ * percent-encoding) keep their 4xx, anything else is a 500 and an error log line. The body is always
+ * an OperationOutcome; no stack trace or internal message ever reaches the client.
  */
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { OperationOutcome } from 'fhir/r4';
 import type { Logger } from '../observability/logger.ts';
 import { HttpError, operationOutcome, TooManyRequests, Unauthorized } from './errors.ts';
 
 const fhirJson = 'application/fhir+json; charset=utf-8';
 
-interface BodyParserError {
-  type?: string;
-  status?: number;
+/** Errors of body-parser and the router (http-errors): a client's mistake carries its 4xx status. */
+interface ClientError {
+  status: number;
+  type?: unknown;
+  code?: unknown;
 }
 
-function bodyParserError(error: unknown): BodyParserError | undefined {
-  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  return error as BodyParserError;
+function clientError(error: unknown): ClientError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? (error as ClientError) : undefined;
+}
+
+/** What the client did wrong, in our words: the library's message may quote the request. */
+function clientProblem(error: ClientError): { status: number; body: OperationOutcome } {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return { status: 400, body: operationOutcome('invalid', 'The request body is not valid JSON.') };
+    case 'entity.too.large':
+      return {
+        status: 413,
+        body: operationOutcome('too-costly', 'The request body is larger than this service accepts.'),
+      };
+    case 'encoding.unsupported':
+      return {
+        status: 415,
+        body: operationOutcome(
+          'not-supported',
+          'The request body is in a Content-Encoding this service does not accept.',
+        ),
+      };
+    case 'charset.unsupported':
+      return {
+        status: 415,
+        body: operationOutcome('not-supported', 'The request body must be UTF-8 JSON.'),
+      };
+  }
+  if (error instanceof URIError) {
+    return {
+      status: 400,
+      body: operationOutcome('invalid', 'The request path has a malformed percent-encoding.'),
+    };
+  }
+  if (typeof error.code === 'string' && error.status === 400) {
+    return {
+      status: 400,
+      body: operationOutcome(
+        'invalid',
+        'The request body could not be decoded as its Content-Encoding says.',
+      ),
+    };
+  }
+  const reason = STATUS_CODES[error.status] ?? 'Bad Request';
+  return { status: error.status, body: operationOutcome('invalid', `The request was refused: ${reason}.`) };
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -28,21 +77,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       undefined,
       'fatal',
     );
-    const parserError = bodyParserError(error);
+    const fromClient = clientError(error);
     if (error instanceof HttpError) {
       if (error instanceof Unauthorized) res.set('WWW-Authenticate', 'Bearer');
       if (error instanceof TooManyRequests) res.set('Retry-After', String(error.retryAfterSeconds));
       status = error.status;
       body = operationOutcome(error.issueCode, error.message, error.expression);
-    } else if (parserError?.type === 'entity.parse.failed') {
-      status = 400;
-      body = operationOutcome('invalid', 'The request body is not valid JSON.');
-    } else if (parserError?.type === 'entity.too.large') {
-      status = 413;
-      body = operationOutcome('too-costly', 'The request body is larger than this service accepts.');
-    } else if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
-      status = 415;
-      body = operationOutcome('not-supported', 'The request body encoding is not supported.');
+    } else if (fromClient) {
+      ({ status, body } = clientProblem(fromClient));
     } else {
       // The message may quote data (a URL with a patient id): log the error's name and frames only.
       const frames = error instanceof Error ? error.stack?.split('\n').slice(1).join('\n') : undefined;

@@ -30,9 +30,12 @@ export class MemoryReplayCache implements ReplayCache {
     return true;
   }
 
-  /** Drops expired entries at most every 10 s, so memory is bounded by the tokens of the last minutes. */
+  /**
+   * Drops expired entries at most every 10 s, so memory is bounded by the tokens of the last minutes.
+   * Expiry is wall-clock time (a token's exp is); a step of the clock back does not stop the sweeps.
+   */
   #sweep(now: number): void {
-    if (now - this.#lastSweep < 10_000) return;
+    if (Math.abs(now - this.#lastSweep) < 10_000) return;
     this.#lastSweep = now;
     for (const [key, expiresAt] of this.#entries) if (expiresAt <= now) this.#entries.delete(key);
   }

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../support/app.ts';
 
@@ -121,7 +122,9 @@ describe('every error is a status code and an OperationOutcome naming the proble
       'procedures',
       'medicationRequests',
     ]);
-    expect(issue.diagnostics).toMatch(/neither these prefetch keys nor a fhirServer/);
+    expect(issue.diagnostics).toMatch(
+      /neither usable prefetch for these keys nor a fhirServer.*patient: not sent; observations: not sent/,
+    );
   });
 
   it('tolerates unknown fields everywhere', async () => {
@@ -139,6 +142,109 @@ describe('every error is a status code and an OperationOutcome naming the proble
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ cards: [] });
+  });
+});
+
+describe('malformed requests are 4xx, never 5xx', () => {
+  const prefetch = {
+    patient: { resourceType: 'Patient', id: 'p1', gender: 'male' },
+    observations: null,
+    conditions: null,
+    procedures: null,
+    medicationRequests: null,
+  };
+  const withPrefetch = (changes: Record<string, unknown>) => ({
+    ...patientView,
+    prefetch: { ...prefetch, ...changes },
+  });
+
+  it.each([
+    ['gzip', /could not be decoded as its Content-Encoding says/],
+    ['deflate', /could not be decoded as its Content-Encoding says/],
+    ['br', /could not be decoded as its Content-Encoding says/],
+  ])('400 for a body that is not the %s it claims to be', async (encoding, message) => {
+    const res = await app.post('/cds-services/pvp-risk-patient-view', patientView, {
+      'content-encoding': encoding,
+    });
+    expect(res.status).toBe(400);
+    expect((await outcome(res)).diagnostics).toMatch(message);
+  });
+
+  it('accepts a body that really is gzip', async () => {
+    const res = await fetch(`${app.url}/cds-services/pvp-risk-patient-view`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify(withPrefetch({}))),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('415 for an unknown Content-Encoding or a charset other than UTF-8', async () => {
+    const encoded = await app.post('/cds-services/pvp-risk-patient-view', patientView, {
+      'content-encoding': 'x-snappy',
+    });
+    expect(encoded.status).toBe(415);
+    expect((await outcome(encoded)).code).toBe('not-supported');
+    const latin1 = await app.post('/cds-services/pvp-risk-patient-view', patientView, {
+      'content-type': 'application/json; charset=latin1',
+    });
+    expect(latin1.status).toBe(415);
+    expect((await outcome(latin1)).diagnostics).toMatch(/UTF-8/);
+  });
+
+  it('400 for a malformed percent-encoding in a path, without a token', async () => {
+    const res = await fetch(`${app.url}/models/%ZZ`);
+    expect(res.status).toBe(400);
+    expect((await outcome(res)).diagnostics).toMatch(/malformed percent-encoding/);
+  });
+
+  it.each([
+    [
+      'entry is an object',
+      { resourceType: 'Bundle', type: 'searchset', entry: { resource: {} } },
+      /entry must be an array/,
+    ],
+    [
+      'link is not an array',
+      { resourceType: 'Bundle', type: 'searchset', link: 'next' },
+      /link must be an array/,
+    ],
+    [
+      'link holds null',
+      { resourceType: 'Bundle', type: 'searchset', link: [null] },
+      /every link must be an object/,
+    ],
+    [
+      'entry holds a number',
+      { resourceType: 'Bundle', type: 'searchset', entry: [1] },
+      /every entry must be an object/,
+    ],
+    [
+      'only resources of another type',
+      { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Patient' } }] },
+      /none of them Condition/,
+    ],
+    ['not a resource', [{ resourceType: 'Condition' }], /not a FHIR resource/],
+  ])(
+    '412 naming the key and the problem when a prefetch Bundle cannot be read: %s',
+    async (_, conditions, problem) => {
+      const res = await app.post('/cds-services/pvp-risk-patient-view', withPrefetch({ conditions }));
+      expect(res.status).toBe(412);
+      const issue = await outcome(res);
+      expect(issue.expression).toEqual(['conditions']);
+      expect(issue.diagnostics).toMatch(/conditions as sent: /);
+      expect(issue.diagnostics).toMatch(problem);
+    },
+  );
+
+  it('412 when the patient key holds no Patient of the patient in context', async () => {
+    for (const patient of [null, { resourceType: 'Patient', id: 'someone-else' }]) {
+      const res = await app.post('/cds-services/pvp-risk-patient-view', withPrefetch({ patient }));
+      expect(res.status).toBe(412);
+      const issue = await outcome(res);
+      expect(issue.expression).toEqual(['patient']);
+      expect(issue.diagnostics).toMatch(/patient as sent: no resource of the patient in context/);
+    }
   });
 });
 

@@ -98,6 +98,15 @@ describe('valid tokens from two configured clients', () => {
     expect(jwks.requests).toBe(fetched);
   });
 
+  it.each([
+    ['59 s ahead', 59, 60],
+    ['59 s behind, with a 30 s token already expired by its own clock', -59, 30],
+  ])('a token from an EHR whose clock is %s still authenticates', async (_, skewSeconds, lifetimeSeconds) => {
+    const issuedAt = Math.floor(Date.now() / 1000) + skewSeconds;
+    const res = await call(tokenA({ issuedAt, lifetimeSeconds }));
+    expect(res.status).toBe(200);
+  });
+
   it('discovery needs a token for its own URL', async () => {
     expect((await fetch(`${app.url}/cds-services`)).status).toBe(401);
     const token = tokenA({ aud: `${app.url}/cds-services` });

@@ -2,10 +2,10 @@
 import { Writable } from 'node:stream';
 import { type Logger, pino } from 'pino';
 
-export function capturedLogger(): { logger: Logger; lines: string[] } {
+export function capturedLogger(level = 'info'): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const logger = pino(
-    { level: 'info' },
+    { level },
     new Writable({
       write(chunk, _encoding, done) {
         lines.push(String(chunk));

@@ -57,6 +57,21 @@ const envSchema = z.object({
   CORS_ORIGINS: z.string().optional(),
   /** Calls per minute per client (per issuer; per address when unauthenticated). */
   RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
+  /** Where the embedded database (PGlite) keeps its files, when there is no DATABASE_URL. */
+  DATA_DIR: z.string().min(1).default('data'),
+  /** A PostgreSQL server shared by replicas: postgres://user:password@host:5432/db. */
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  DATABASE_POOL_SIZE: integer(1, 200).default(10),
+  /** Longest wait for a database connection or statement. */
+  DATABASE_TIMEOUT_MS: integer(100, 60_000).default(2000),
+  /** Ledger and feedback older than this are deleted. */
+  RETENTION_DAYS: integer(1, 3650).default(400),
+  /** HMAC secret for the ledger's per-patient key; without it no per-patient key is stored. */
+  PATIENT_KEY_SECRET: z.string().min(32, { message: 'must be at least 32 characters' }).optional(),
+  /** Bearer token for /analytics; analytics are disabled without it. */
+  ANALYTICS_TOKEN: z.string().min(24, { message: 'must be at least 24 characters' }).optional(),
 });
 
 export type Config = {
@@ -81,6 +96,13 @@ export type Config = {
   /** `*`, or the exact origins allowed. */
   corsOrigins: '*' | string[];
   rateLimitPerMinute: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  databaseTimeoutMs: number;
+  retentionDays: number;
+  patientKeySecret: string | undefined;
+  analyticsToken: string | undefined;
 };
 
 export class ConfigError extends Error {
@@ -140,5 +162,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwksCooldownMs: e.JWKS_REFRESH_COOLDOWN_MS,
     corsOrigins,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    dataDir: e.DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseTimeoutMs: e.DATABASE_TIMEOUT_MS,
+    retentionDays: e.RETENTION_DAYS,
+    patientKeySecret: e.PATIENT_KEY_SECRET,
+    analyticsToken: e.ANALYTICS_TOKEN,
   };
 }

@@ -1,8 +1,11 @@
 /**
  * The jti of every accepted client token, kept until that token could no longer be valid, so that a
- * replayed token is refused. In memory: right for one process; several replicas need a shared store
- * behind the same interface.
+ * replayed token is refused: in memory for one process (the embedded database), in PostgreSQL when
+ * several replicas share one (`DATABASE_URL`).
  */
+import { createHash } from 'node:crypto';
+import type { Queryable } from './database.ts';
+
 export interface ReplayCache {
   /** Records `key` until `expiresAtMs`; false when it was already recorded and has not expired. */
   remember(key: string, expiresAtMs: number): Promise<boolean>;
@@ -38,5 +41,30 @@ export class MemoryReplayCache implements ReplayCache {
     if (Math.abs(now - this.#lastSweep) < 10_000) return;
     this.#lastSweep = now;
     for (const [key, expiresAt] of this.#entries) if (expiresAt <= now) this.#entries.delete(key);
+  }
+}
+
+/**
+ * The replay cache in the shared database, for several replicas: a token accepted by one is refused by
+ * every other. The key is stored as a digest; expired rows are reused at once and swept by retention.
+ */
+export class DatabaseReplayCache implements ReplayCache {
+  readonly #db: Queryable;
+  readonly #now: () => number;
+
+  constructor(db: Queryable, now: () => number = Date.now) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  async remember(key: string, expiresAtMs: number): Promise<boolean> {
+    const rows = await this.#db.query(
+      `INSERT INTO seen_token (digest, expires_at) VALUES ($1, $2)
+       ON CONFLICT (digest) DO UPDATE SET expires_at = excluded.expires_at
+         WHERE seen_token.expires_at <= $3
+       RETURNING digest`,
+      [createHash('sha256').update(key).digest('base64url'), new Date(expiresAtMs), new Date(this.#now())],
+    );
+    return rows.length === 1;
   }
 }

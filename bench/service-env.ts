@@ -1,9 +1,11 @@
 /**
  * What `npm run bench` and `npm run soak` both give the service process they start: loopback, quiet
  * logs, its public URL (the token audience), one trusted EHR signing with an inline ES384 key and
- * allowed to name the given FHIR servers, and no rate limit to speak of.
+ * allowed to name the given FHIR servers, no rate limit to speak of, and an embedded database of its own
+ * beside the clients file (the ledger records every card, as deployed).
  */
 import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { SigningKey } from '../tests/support/ehr-client.ts';
 
 export async function benchServiceEnv(options: {
@@ -25,5 +27,6 @@ export async function benchServiceEnv(options: {
     PUBLIC_BASE_URL: `http://127.0.0.1:${options.port}`,
     CDS_CLIENTS_FILE: options.clientsFile,
     RATE_LIMIT_PER_MINUTE: '1000000',
+    DATA_DIR: join(dirname(options.clientsFile), 'data'),
   };
 }

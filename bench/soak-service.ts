@@ -14,6 +14,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { assembleApp, serve } from '../src/assemble.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/observability/logger.ts';
+import { openStore } from '../src/store/store.ts';
 
 export interface Sample {
   /** Whether a full GC ran just before the memory figures (the process has `--expose-gc`). */
@@ -40,7 +41,8 @@ const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-const app = assembleApp(config, logger);
+const store = await openStore(config, logger);
+const app = assembleApp(config, logger, store);
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const resolutionMs = 10;
@@ -81,4 +83,4 @@ process.on('message', (message: { type?: string; id?: number }) => {
 });
 process.on('disconnect', () => process.exit(0));
 
-serve(app, config, logger, () => send({ type: 'listening', port: config.port }));
+serve(app, config, logger, store, () => send({ type: 'listening', port: config.port }));

@@ -12,11 +12,13 @@ import { type AppDependencies, createApp } from './http/app.ts';
 import type { Logger } from './observability/logger.ts';
 import { orderSignService } from './services/order-sign.ts';
 import { patientViewService } from './services/patient-view.ts';
+import type { Store } from './store/store.ts';
 import { configuredVerifier } from './trust.ts';
 
 export function assembleApp(
   config: Config,
   logger: Logger,
+  store: Store,
   overrides: Partial<Pick<AppDependencies, 'now' | 'fhirReader'>> = {},
 ): express.Express {
   const models = loadModels();
@@ -25,7 +27,9 @@ export function assembleApp(
     config,
     logger,
     models,
-    verifier: configuredVerifier(config, logger),
+    wordings,
+    store,
+    verifier: configuredVerifier(config, logger, store.replayCache),
     services: [patientViewService(models, wordings), orderSignService(models, wordings)],
     ...overrides,
   });
@@ -33,12 +37,13 @@ export function assembleApp(
 
 /**
  * Listens as deployed: bounded header and request times, a fatal exit when the port cannot be had, and
- * a graceful shutdown on SIGTERM/SIGINT (in-flight answers finish, 10 s at most).
+ * a graceful shutdown on SIGTERM/SIGINT (in-flight answers finish, the store closes; 10 s at most).
  */
 export function serve(
   app: express.Express,
   config: Config,
   logger: Logger,
+  store: Store,
   onListening?: () => void,
 ): Server {
   const server = app.listen(config.port, config.host, () => {
@@ -53,9 +58,21 @@ export function serve(
     logger.fatal({ error: error.message }, 'cannot listen');
     process.exit(1);
   });
+  // In-flight answers finish and their cards are recorded, then the database closes cleanly.
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    server.close(() => process.exit(0));
+    server.close(() => {
+      store.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(
+            { error: error instanceof Error ? error.name : 'error' },
+            'database did not close cleanly',
+          );
+          process.exit(1);
+        },
+      );
+    });
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();
   };

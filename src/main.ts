@@ -1,17 +1,20 @@
 /**
- * Process entry: configuration → models and wording → app → listen → graceful shutdown.
- * A bad setting or a malformed model/wording file stops the process here, with a message naming it.
+ * Process entry: configuration → store (migrations) → models and wording → app → listen → graceful
+ * shutdown. A bad setting, an unreachable database or a malformed model/wording file stops the process
+ * here, with a message naming it.
  */
 import { assembleApp, serve } from './assemble.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfig } from './config.ts';
 import { createLogger } from './observability/logger.ts';
+import { openStore } from './store/store.ts';
 
 try {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  serve(assembleApp(config, logger), config, logger);
+  const store = await openStore(config, logger);
+  serve(assembleApp(config, logger, store), config, logger, store);
 } catch (error) {
-  const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`pvp-cds cannot start: ${message}\n`);
   process.exit(1);
 }

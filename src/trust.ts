@@ -6,9 +6,13 @@ import { type ClientVerifier, createClientVerifier } from './cds-hooks/client-jw
 import { loadClientsFile, sandboxClient } from './cds-hooks/trusted-clients.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './observability/logger.ts';
-import { MemoryReplayCache } from './store/replay-cache.ts';
+import type { ReplayCache } from './store/replay-cache.ts';
 
-export function configuredVerifier(config: Config, logger: Logger): ClientVerifier | undefined {
+export function configuredVerifier(
+  config: Config,
+  logger: Logger,
+  replayCache: ReplayCache,
+): ClientVerifier | undefined {
   if (config.auth === 'off') {
     logger.warn(
       'CDS_AUTH=off: calls are accepted without a client JWT and any fhirServer is called (development only)',
@@ -26,7 +30,7 @@ export function configuredVerifier(config: Config, logger: Logger): ClientVerifi
   logger.info({ issuers: clients.map((c) => c.iss) }, 'trusted CDS clients');
   return createClientVerifier({
     clients,
-    replayCache: new MemoryReplayCache(),
+    replayCache,
     leewaySeconds: config.tokenLeewaySeconds,
     maxLifetimeSeconds: config.tokenMaxLifetimeSeconds,
     jwksTimeoutMs: config.jwksTimeoutMs,

@@ -67,7 +67,7 @@ function sourceOf(source: CardSource, context: CardContext): Card['source'] {
   return { label: word(sources, source.guideline), url: url ?? context.modelUrl() };
 }
 
-const overrideReasonSystem = 'urn:pvp-cds:override-reason';
+export const overrideReasonSystem = 'urn:pvp-cds:override-reason';
 
 function overrideReasons(wording: Wording): NonNullable<Card['overrideReasons']> {
   return Object.entries(wording.overrideReasons).map(([code, display]) => ({

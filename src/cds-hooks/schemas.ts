@@ -147,3 +147,36 @@ export const serviceDefinitionSchema = z.strictObject({
 export type ServiceDefinition = z.infer<typeof serviceDefinitionSchema>;
 
 export const discoveryResponseSchema = z.strictObject({ services: z.array(serviceDefinitionSchema) });
+
+/** RFC 3339 date-time with a zone (Z or ±hh:mm), and a real instant. */
+const rfc3339 = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/, {
+    message: 'must be an RFC 3339 date-time with a time zone, such as 2026-12-01T09:30:00Z',
+  })
+  .refine((t) => !Number.isNaN(Date.parse(t.replace(' ', 'T'))), { message: 'is not a real date and time' });
+
+const feedbackCoding = z.looseObject({
+  system: z.string().min(1).optional(),
+  code: z.string().min(1).optional(),
+  display: z.string().optional(),
+});
+
+/** One feedback item (CDS Hooks 2.0 feedback): what the clinician did with one card. */
+export const feedbackItemSchema = z.looseObject({
+  card: z.string().min(1),
+  outcome: z.enum(['accepted', 'overridden']),
+  acceptedSuggestions: z
+    .array(z.looseObject({ id: z.string().min(1) }))
+    .min(1)
+    .optional(),
+  overrideReason: z
+    .looseObject({ reason: feedbackCoding.optional(), userComment: z.string().max(2000).optional() })
+    .optional(),
+  outcomeTimestamp: rfc3339,
+});
+
+export type FeedbackItem = z.infer<typeof feedbackItemSchema>;
+
+/** The items are parsed one by one, so that each problem can name its item. */
+export const feedbackRequestSchema = z.looseObject({ feedback: z.array(z.unknown()).min(1).max(100) });

@@ -3,14 +3,18 @@
  * limit, request logs without PHI, discovery, the hook services, the model descriptions, errors.
  */
 import express, { type RequestHandler } from 'express';
+import type { Wordings } from '../cards/wording.ts';
 import type { ClientVerifier } from '../cds-hooks/client-jwt.ts';
 import type { BaseContext, CdsService } from '../cds-hooks/service.ts';
 import type { Models } from '../clinical/model-files.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Store } from '../store/store.ts';
+import { analyticsRouter } from './analytics-route.ts';
 import { clientAuth } from './client-auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { NotFound } from './errors.ts';
+import { feedbackRoute } from './feedback-route.ts';
 import { type HookRouteOptions, hookRoute } from './hook-route.ts';
 import { rateLimit } from './rate-limit.ts';
 
@@ -19,6 +23,9 @@ export interface AppDependencies {
   logger: Logger;
   services: Array<CdsService<BaseContext>>;
   models: Models;
+  wordings: Wordings;
+  /** The ledger, feedback and analytics. */
+  store: Store;
   now?: () => Date;
   fhirReader?: HookRouteOptions['fhirReader'];
   /** Verifies CDS clients' JWTs; absent only when authentication is off (development). */
@@ -80,6 +87,8 @@ export function createApp(deps: AppDependencies): express.Express {
   const { config, logger } = deps;
   const services = new Map(deps.services.map((s) => [s.definition.id, s]));
   const models = new Map(Object.values(deps.models).map((m) => [m.id, m]));
+  const modelVersions = Object.fromEntries([...models.values()].map((m) => [m.id, m.version]));
+  const now = deps.now ?? (() => new Date());
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -95,9 +104,21 @@ export function createApp(deps: AppDependencies): express.Express {
     res.json({ services: deps.services.map((s) => s.definition) });
   });
   app.post(
-    '/cds-services/:id',
-    hookRoute({ config, logger, services, now: deps.now ?? (() => new Date()), fhirReader: deps.fhirReader }),
+    '/cds-services/:id/feedback',
+    feedbackRoute({ serviceIds: new Set(services.keys()), store: deps.store, logger, now }),
   );
+  app.post(
+    '/cds-services/:id',
+    hookRoute({
+      config,
+      logger,
+      services,
+      now,
+      fhirReader: deps.fhirReader,
+      recordCards: (issued) => deps.store.ledger.record({ ...issued, modelVersions }),
+    }),
+  );
+  app.use('/analytics', analyticsRouter({ config, store: deps.store, wordings: deps.wordings, now }));
   app.get('/models', (_req, res) => {
     res.json({ models: [...models.values()].map((m) => ({ id: m.id, title: m.title, version: m.version })) });
   });

@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { OperationOutcome } from 'fhir/r4';
 import type { Logger } from '../observability/logger.ts';
+import { StoreUnavailable } from '../store/database.ts';
 import { HttpError, operationOutcome, TooManyRequests, Unauthorized } from './errors.ts';
 
 const fhirJson = 'application/fhir+json; charset=utf-8';
@@ -83,6 +84,23 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       if (error instanceof TooManyRequests) res.set('Retry-After', String(error.retryAfterSeconds));
       status = error.status;
       body = operationOutcome(error.issueCode, error.message, error.expression);
+      for (const more of error.furtherIssues) {
+        body.issue.push({
+          severity: 'error',
+          code: error.issueCode,
+          diagnostics: more.diagnostics,
+          ...(more.expression?.length ? { expression: more.expression } : {}),
+        });
+      }
+    } else if (error instanceof StoreUnavailable) {
+      // Ours, not the client's, and passing: the client may retry; nothing of the request was stored.
+      logger.warn({ path: req.path, error: error.message }, 'database unavailable');
+      res.set('Retry-After', '5');
+      status = 503;
+      body = operationOutcome(
+        'transient',
+        'The service cannot reach its database just now; nothing of this request was stored. Retry later.',
+      );
     } else if (fromClient) {
       ({ status, body } = clientProblem(fromClient));
     } else {

@@ -6,22 +6,43 @@ import type { OperationOutcome } from 'fhir/r4';
 
 type IssueCode = NonNullable<OperationOutcome['issue'][number]['code']>;
 
+/** One more problem of the same request, as its own OperationOutcome issue. */
+export interface FurtherIssue {
+  diagnostics: string;
+  expression?: string[];
+}
+
 export class HttpError extends Error {
   readonly status: number;
   readonly issueCode: IssueCode;
   readonly expression: string[] | undefined;
-  constructor(status: number, issueCode: IssueCode, message: string, expression?: string[]) {
+  readonly furtherIssues: FurtherIssue[];
+  constructor(
+    status: number,
+    issueCode: IssueCode,
+    message: string,
+    expression?: string[],
+    furtherIssues: FurtherIssue[] = [],
+  ) {
     super(message);
     this.status = status;
     this.issueCode = issueCode;
     this.expression = expression;
+    this.furtherIssues = furtherIssues;
   }
 }
 
 export class InvalidRequest extends HttpError {
-  constructor(message: string, expression?: string[]) {
-    super(400, 'invalid', message, expression);
+  constructor(message: string, expression?: string[], furtherIssues: FurtherIssue[] = []) {
+    super(400, 'invalid', message, expression, furtherIssues);
     this.name = 'InvalidRequest';
+  }
+}
+
+export class Conflict extends HttpError {
+  constructor(message: string, expression?: string[]) {
+    super(409, 'conflict', message, expression);
+    this.name = 'Conflict';
   }
 }
 

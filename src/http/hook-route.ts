@@ -12,6 +12,7 @@ import { normaliseBaseUrl } from '../cds-hooks/trusted-clients.ts';
 import type { Config } from '../config.ts';
 import { createFhirReader, type FhirReader } from '../fhir/client.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { IssuedCards } from '../store/ledger.ts';
 import { verifiedClient } from './client-auth.ts';
 import { InvalidRequest, NotFound, PrefetchUnavailable } from './errors.ts';
 import { negotiateLocale } from './locale.ts';
@@ -24,6 +25,8 @@ export interface HookRouteOptions {
   now: () => Date;
   /** How to reach an EHR's FHIR server; replaced in tests only to inject faults. */
   fhirReader?: (baseUrl: string, accessToken?: string) => FhirReader;
+  /** Records the cards answered, after the answer has gone (the issued-card ledger). */
+  recordCards: (issued: Omit<IssuedCards, 'modelVersions'>) => void;
 }
 
 function parseOrReject<T>(schema: z.ZodType<T>, value: unknown, prefix: string[]): T {
@@ -168,17 +171,27 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
         unavailableReason(missing, outcome.problems, { request, reader, signal, config }),
       );
     }
+    const locale = negotiateLocale(req.get('accept-language'), config.defaultLocale);
+    const now = options.now();
     const cards = service.handle({
       context,
       data: scoped.data,
       unavailable: outcome.missing,
       foreignRecords,
       misfiledRecords: Object.values(outcome.misfiled).reduce((sum, n) => sum + n, 0),
-      locale: negotiateLocale(req.get('accept-language'), config.defaultLocale),
-      now: options.now(),
+      locale,
+      now,
       timeZone: config.clinicTimeZone,
       baseUrl: baseUrlOf(req, config),
     });
     res.set('Cache-Control', 'no-store').json({ cards });
+    options.recordCards({
+      service: serviceId,
+      hookInstance: request.hookInstance,
+      locale,
+      issuedAt: now,
+      patient: { fhirServer: request.fhirServer, patientId: context.patientId },
+      cards,
+    });
   };
 }

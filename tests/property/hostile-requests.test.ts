@@ -9,8 +9,8 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hookResponseSchema } from '../../src/cds-hooks/schemas.ts';
-import { type RunningApp, startApp } from '../support/app.ts';
+import { type Card, hookResponseSchema } from '../../src/cds-hooks/schemas.ts';
+import { type RunningApp, startApp, testDate } from '../support/app.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
 import { fullPrefetch, type Hook, hookBody, patientIdOf, serviceIds } from '../support/hook-calls.ts';
 import { capturedLogger } from '../support/log-capture.ts';
@@ -29,6 +29,8 @@ interface Seed {
 }
 const seeds: Seed[] = [];
 const remoteSeeds: Seed[] = [];
+/** Cards the service issued (so in its ledger), per service, for feedback that names real cards. */
+const issued: Array<{ service: string; card: string; suggestions: string[]; reasons: string[] }> = [];
 
 beforeAll(async () => {
   [app, fhir] = await Promise.all([
@@ -47,6 +49,19 @@ beforeAll(async () => {
     const remote = await hookBody(hook, patientId, { draftOrders, fhirServer: fhir.baseUrl });
     seeds.push({ hook, body: local as unknown as Json });
     remoteSeeds.push({ hook, body: remote as unknown as Json });
+    const { cards } = (await (
+      await post(`/cds-services/${serviceIds[hook]}`, JSON.stringify(local))
+    ).json()) as {
+      cards: Card[];
+    };
+    for (const card of cards) {
+      issued.push({
+        service: serviceIds[hook],
+        card: card.uuid,
+        suggestions: card.suggestions?.map((x) => x.uuid) ?? [],
+        reasons: card.overrideReasons?.map((r) => r.code ?? '') ?? [],
+      });
+    }
   }
 });
 afterAll(async () => {
@@ -229,44 +244,115 @@ describe('generated raw HTTP', () => {
   });
 });
 
+/** Feedback items naming issued cards and their suggestions, or anything else; timestamps near the card's. */
 const feedback = fc.record({
   feedback: fc.array(
     fc.record({
-      card: fc.oneof(fc.uuid(), fc.string({ maxLength: 40 })),
+      card: fc.oneof(
+        fc.nat().map((n) => issued[n % issued.length]?.card ?? ''),
+        fc.uuid(),
+        fc.string({ maxLength: 40 }),
+      ),
       outcome: fc.constantFrom('accepted', 'overridden', 'ignored', ''),
-      acceptedSuggestions: fc.array(fc.record({ id: fc.uuid() }), { maxLength: 2 }),
+      acceptedSuggestions: fc.array(
+        fc.record({
+          id: fc.oneof(
+            fc.nat().map((n) => issued.flatMap((i) => i.suggestions)[n % 20] ?? ''),
+            fc.uuid(),
+          ),
+        }),
+        { maxLength: 2 },
+      ),
       overrideReason: fc.record({
-        reason: fc.record({ code: fc.string({ maxLength: 10 }), system: fc.webUrl() }),
+        reason: fc.record({
+          code: fc.oneof(
+            fc.constantFrom('already-addressed', 'patient-declined'),
+            fc.string({ maxLength: 10 }),
+          ),
+          system: fc.oneof(fc.constant('urn:pvp-cds:override-reason'), fc.webUrl()),
+        }),
         userComment: fc.string({ maxLength: 100 }),
       }),
-      outcomeTimestamp: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      outcomeTimestamp: fc.oneof(
+        fc.integer({ min: 0, max: 240 }).map((s) => new Date(testDate.getTime() + s * 1000).toISOString()),
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      ),
     }),
     { maxLength: 3 },
   ),
 });
 
+/** Feedback that must be stored: overrides of issued cards, to their own service, near their time. */
+const validFeedback = fc
+  .record({
+    pick: fc.nat(),
+    reasonPick: fc.option(fc.nat()),
+    seconds: fc.integer({ min: 0, max: 240 }),
+  })
+  .map(({ pick, reasonPick, seconds }) => {
+    const card = issued[pick % issued.length] as (typeof issued)[number];
+    const reason = reasonPick === null ? undefined : card.reasons[reasonPick % card.reasons.length];
+    return {
+      service: card.service,
+      body: {
+        feedback: [
+          {
+            card: card.card,
+            outcome: 'overridden',
+            ...(reason ? { overrideReason: { reason: { code: reason } } } : {}),
+            outcomeTimestamp: new Date(testDate.getTime() + seconds * 1000).toISOString(),
+          },
+        ],
+      },
+    };
+  });
+
+const issuedBy = (service: string) => new Set(issued.filter((i) => i.service === service).map((i) => i.card));
+
 describe('generated CDS Hooks feedback', () => {
-  it('feedback and mutated feedback to both services: a sound answer (the endpoint is issue 8)', {
+  it('feedback and mutated feedback to all services: a sound answer, 200 only for cards of the service', {
     timeout: 180_000,
   }, async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('pvp-risk-patient-view', 'pvp-risk-order-sign', 'no-such-service'),
-        feedback,
+        fc.oneof(
+          fc.record({
+            service: fc.constantFrom('pvp-risk-patient-view', 'pvp-risk-order-sign', 'no-such-service'),
+            body: feedback,
+          }),
+          validFeedback,
+        ),
         fc.nat(),
         hostileValue,
         fc.boolean(),
-        async (service, valid, pick, value, mutate) => {
+        async ({ service, body: valid }, pick, value, mutate) => {
           const body = valid as unknown as Json;
           const paths = pathsOf(body);
           const sentBody = mutate ? replaceAt(body, paths[pick % paths.length] ?? [], value) : body;
-          await expectSound(await post(`/cds-services/${service}/feedback`, bodyText(sentBody)), false);
+          const answer = await post(`/cds-services/${service}/feedback`, bodyText(sentBody));
+          if (answer.status === 200) {
+            const items = (sentBody as { feedback: Array<{ card: string }> }).feedback;
+            expect(items.every((item) => issuedBy(service).has(item.card))).toBe(true);
+          }
+          await expectSound(answer, false);
           await expectSound(await post(`/cds-services/${service}/feedback`, '{"feedback":'), false);
         },
       ),
       { numRuns: runs.feedback, endOnFailure: true },
     );
     await expectAlive();
+  });
+
+  it('stores feedback built to be valid, whatever card, reason and time it picks', async () => {
+    await fc.assert(
+      fc.asyncProperty(validFeedback, async ({ service, body }) => {
+        const answer = await post(`/cds-services/${service}/feedback`, JSON.stringify(body));
+        const text = await answer.text();
+        expect(answer.status, text).toBe(200);
+        sent++;
+      }),
+      { numRuns: 100 },
+    );
   });
 });
 

@@ -7,7 +7,7 @@ import type { Bundle, Patient } from 'fhir/r4';
 import { renderTemplate } from '../../src/cds-hooks/prefetch.ts';
 import type { Card } from '../../src/cds-hooks/schemas.ts';
 import { prefetchTemplates } from '../../src/services/patient-data.ts';
-import { readFixture } from './fhir-server.ts';
+import { readFixture, startFhirServer, type TestFhirServer } from './fhir-server.ts';
 
 export type Hook = 'patient-view' | 'order-sign';
 
@@ -89,6 +89,16 @@ export async function fullPrefetch(fhirBaseUrl: string, patientId: string): Prom
     }),
   );
   return Object.fromEntries(entries);
+}
+
+/** A FHIR server holding one scenario, and the full prefetch an EHR would send for its patient. */
+export async function scenarioPrefetch(
+  scenario: string,
+): Promise<{ fhir: TestFhirServer; patientId: string; prefetch: Record<string, unknown> }> {
+  const fhir = await startFhirServer();
+  await fhir.load(await readFixture(scenario));
+  const patientId = await patientIdOf(scenario);
+  return { fhir, patientId, prefetch: await fullPrefetch(fhir.baseUrl, patientId) };
 }
 
 /** The machine-readable assessment every card of ours carries (`extension["pvp-cds.assessment"]`). */

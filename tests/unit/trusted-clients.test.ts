@@ -110,7 +110,7 @@ describe('production refuses insecure settings', () => {
     const path = join(dir, 'clients.json');
     await writeFile(path, file([{ ...good, jwksUrls: [], jwks: undefined }]));
     const config = loadConfig({ CDS_CLIENTS_FILE: path, LOG_LEVEL: 'silent' });
-    expect(() => configuredVerifier(config, createLogger('silent'))).toThrow(
+    expect(() => configuredVerifier(config, createLogger('silent'), new MemoryReplayCache())).toThrow(
       new RegExp(`CDS_CLIENTS_FILE ${path} is invalid: clients.0`),
     );
   });
@@ -131,8 +131,10 @@ describe('development defaults', () => {
 
   it('has no verifier when authentication is off, and one by default', () => {
     const silent = createLogger('silent');
-    expect(configuredVerifier(loadConfig({ CDS_AUTH: 'off' }), silent)).toBeUndefined();
-    expect(configuredVerifier(loadConfig({}), silent)).toBeDefined();
+    expect(
+      configuredVerifier(loadConfig({ CDS_AUTH: 'off' }), silent, new MemoryReplayCache()),
+    ).toBeUndefined();
+    expect(configuredVerifier(loadConfig({}), silent, new MemoryReplayCache())).toBeDefined();
   });
 });
 

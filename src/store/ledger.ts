@@ -1,14 +1,15 @@
 /**
  * The issued-card ledger: every card answered is recorded (uuids, service, kind, model and version,
  * tier, points, factor ids, locale, time, hook instance), never a patient identifier. Recording happens
- * after the answer has gone and never fails it: a card whose record could not be written is counted,
- * logged, and remembered for a while so that its feedback is told why it cannot be counted.
+ * after the answer has gone and never fails it: answers of the last few milliseconds are written
+ * together, and a card whose record could not be written is counted, logged, and remembered for a
+ * while so that its feedback is told why it cannot be counted.
  */
 import { createHmac } from 'node:crypto';
 import { type AssessmentExtension, extensionKey } from '../cards/card-frame.ts';
 import type { Card, Suggestion } from '../cds-hooks/schemas.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Database, Queryable } from './database.ts';
+import type { Database } from './database.ts';
 
 export interface IssuedCards {
   service: string;
@@ -42,14 +43,61 @@ export function suggestionKey(suggestion: Suggestion): { key: string; label: str
 }
 
 /** Bounds what the ledger holds in memory while the database is slow or down. */
-const maxPending = 500;
+const maxQueuedCards = 5000;
 const maxRemembered = 10_000;
+/** Records wait this long to be written together: one statement per table for many hook calls. */
+const flushDelayMs = 25;
+const maxBatch = 200;
+
+interface CardRow {
+  card_uuid: string;
+  service: string;
+  kind: string;
+  indicator: string;
+  model: string | null;
+  model_version: string | null;
+  tier: string | null;
+  points: number | null;
+  factors: string[];
+  override_reasons: string[];
+  locale: string;
+  hook_instance: string;
+  patient_key: string | null;
+  issued_at: string;
+}
+
+interface SuggestionRow {
+  suggestion_uuid: string;
+  card_uuid: string;
+  key: string;
+  label: string;
+}
+
+const insertCards = `
+  INSERT INTO issued_card (card_uuid, service, kind, indicator, model, model_version, tier, points, factors,
+    override_reasons, locale, hook_instance, patient_key, issued_at)
+  SELECT r.card_uuid, r.service, r.kind, r.indicator, r.model, r.model_version, r.tier, r.points,
+         ARRAY(SELECT jsonb_array_elements_text(r.factors)),
+         ARRAY(SELECT jsonb_array_elements_text(r.override_reasons)),
+         r.locale, r.hook_instance, r.patient_key, r.issued_at
+    FROM jsonb_to_recordset($1::jsonb) AS r(card_uuid uuid, service text, kind text, indicator text,
+      model text, model_version text, tier text, points integer, factors jsonb, override_reasons jsonb,
+      locale text, hook_instance text, patient_key text, issued_at timestamptz)`;
+
+const insertSuggestions = `
+  INSERT INTO issued_suggestion (suggestion_uuid, card_uuid, key, label)
+  SELECT r.suggestion_uuid, r.card_uuid, r.key, r.label
+    FROM jsonb_to_recordset($1::jsonb) AS r(suggestion_uuid uuid, card_uuid uuid, key text, label text)`;
 
 export class CardLedger {
   readonly #db: Database;
   readonly #logger: Logger;
   readonly #secret: string | undefined;
-  readonly #pending = new Set<Promise<void>>();
+  /** Hook answers whose cards wait to be written. */
+  #queue: IssuedCards[] = [];
+  #queuedCards = 0;
+  #flushing: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
   /** Uuids of cards issued by this process whose record was lost, oldest first. */
   readonly #lost = new Set<string>();
   #lostCount = 0;
@@ -72,21 +120,37 @@ export class CardLedger {
 
   /** Resolves when every record started so far has been written or given up. */
   async settled(): Promise<void> {
-    await Promise.allSettled([...this.#pending]);
+    while (this.#queue.length > 0 || this.#flushing) {
+      if (!this.#flushing) this.#flush();
+      await this.#flushing;
+    }
   }
 
-  /** Starts recording; returns at once. Failures are counted and logged, never thrown. */
+  /** Queues the cards for recording; returns at once. Failures are counted and logged, never thrown. */
   record(issued: IssuedCards): void {
     if (issued.cards.length === 0) return;
-    if (this.#pending.size >= maxPending) {
-      this.#lose(issued, 'too many records waiting for the database');
+    if (this.#queuedCards + issued.cards.length > maxQueuedCards) {
+      this.#lose([issued], 'too many records waiting for the database');
       return;
     }
-    const write = this.#db
-      .transaction((tx) => this.#write(tx, issued))
-      .catch((error: unknown) => this.#lose(issued, error instanceof Error ? error.name : 'error'))
-      .finally(() => this.#pending.delete(write));
-    this.#pending.add(write);
+    this.#queue.push(issued);
+    this.#queuedCards += issued.cards.length;
+    this.#timer ??= setTimeout(() => this.#flush(), flushDelayMs);
+  }
+
+  /** Writes what is queued, a batch at a time, one transaction per batch. */
+  #flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#flushing || this.#queue.length === 0) return;
+    const batch = this.#queue.splice(0, maxBatch);
+    this.#queuedCards -= batch.reduce((sum, issued) => sum + issued.cards.length, 0);
+    this.#flushing = this.#write(batch)
+      .catch((error: unknown) => this.#lose(batch, error instanceof Error ? error.name : 'error'))
+      .finally(() => {
+        this.#flushing = undefined;
+        if (this.#queue.length > 0) this.#timer ??= setTimeout(() => this.#flush(), 0);
+      });
   }
 
   #patientKey(patient: IssuedCards['patient']): string | null {
@@ -96,49 +160,57 @@ export class CardLedger {
       .digest('base64url');
   }
 
-  async #write(tx: Queryable, issued: IssuedCards): Promise<void> {
-    const patientKey = this.#patientKey(issued.patient);
-    for (const card of issued.cards) {
-      const assessment = card.extension?.[extensionKey] as AssessmentExtension | undefined;
-      await tx.query(
-        `INSERT INTO issued_card (card_uuid, service, kind, indicator, model, model_version, tier, points,
-           factors, override_reasons, locale, hook_instance, patient_key, issued_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-        [
-          card.uuid,
-          issued.service,
-          assessment?.kind ?? 'unknown',
-          card.indicator,
-          assessment?.model ?? null,
-          assessment?.model ? (issued.modelVersions[assessment.model] ?? null) : null,
-          assessment?.tier ?? null,
-          assessment?.points ?? null,
-          assessment?.factors.map((f) => f.id) ?? [],
-          card.overrideReasons?.map((r) => r.code) ?? [],
-          issued.locale,
-          issued.hookInstance,
-          patientKey,
-          issued.issuedAt,
-        ],
-      );
-      for (const suggestion of card.suggestions ?? []) {
-        const { key, label } = suggestionKey(suggestion);
-        await tx.query(
-          'INSERT INTO issued_suggestion (suggestion_uuid, card_uuid, key, label) VALUES ($1, $2, $3, $4)',
-          [suggestion.uuid, card.uuid, key, label],
-        );
+  async #write(batch: IssuedCards[]): Promise<void> {
+    const cards: CardRow[] = [];
+    const suggestions: SuggestionRow[] = [];
+    for (const issued of batch) {
+      const patientKey = this.#patientKey(issued.patient);
+      for (const card of issued.cards) {
+        const assessment = card.extension?.[extensionKey] as AssessmentExtension | undefined;
+        cards.push({
+          card_uuid: card.uuid,
+          service: issued.service,
+          kind: assessment?.kind ?? 'unknown',
+          indicator: card.indicator,
+          model: assessment?.model ?? null,
+          model_version: assessment?.model ? (issued.modelVersions[assessment.model] ?? null) : null,
+          tier: assessment?.tier ?? null,
+          points: assessment?.points ?? null,
+          factors: assessment?.factors.map((f) => f.id) ?? [],
+          override_reasons: card.overrideReasons?.map((r) => r.code ?? '') ?? [],
+          locale: issued.locale,
+          hook_instance: issued.hookInstance,
+          patient_key: patientKey,
+          issued_at: issued.issuedAt.toISOString(),
+        });
+        for (const suggestion of card.suggestions ?? [])
+          suggestions.push({
+            suggestion_uuid: suggestion.uuid,
+            card_uuid: card.uuid,
+            ...suggestionKey(suggestion),
+          });
       }
     }
+    await this.#db.transaction(async (tx) => {
+      await tx.query(insertCards, [JSON.stringify(cards)]);
+      if (suggestions.length > 0) await tx.query(insertSuggestions, [JSON.stringify(suggestions)]);
+    });
   }
 
-  #lose(issued: IssuedCards, why: string): void {
-    this.#lostCount += issued.cards.length;
-    for (const card of issued.cards) {
+  #lose(batch: IssuedCards[], why: string): void {
+    const cards = batch.flatMap((issued) => issued.cards);
+    this.#lostCount += cards.length;
+    for (const card of cards) {
       this.#lost.add(card.uuid);
       if (this.#lost.size > maxRemembered) this.#lost.delete(this.#lost.values().next().value as string);
     }
     this.#logger.error(
-      { cdsService: issued.service, cards: issued.cards.length, why, lostSinceStart: this.#lostCount },
+      {
+        cdsServices: [...new Set(batch.map((issued) => issued.service))],
+        cards: cards.length,
+        why,
+        lostSinceStart: this.#lostCount,
+      },
       'issued cards could not be recorded',
     );
   }

@@ -14,7 +14,12 @@ import { clientToken, type SigningKey, signingKey } from '../support/ehr-client.
 import type { TestFhirServer } from '../support/fhir-server.ts';
 import { cardKind, hookBody, scenarioPrefetch } from '../support/hook-calls.ts';
 import { postgresAvailable } from '../support/postgres.ts';
-import { failedStart, type ServiceProcess, startServiceProcess } from '../support/service-process.ts';
+import {
+  failedStart,
+  freePort,
+  type ServiceProcess,
+  startServiceProcess,
+} from '../support/service-process.ts';
 import { embedded, openTestStore, postgres } from '../support/stores.ts';
 
 const iss = 'https://ehr.example.org';
@@ -103,6 +108,8 @@ describe.runIf(postgresAvailable())('two replicas on one PostgreSQL', () => {
       acceptedSuggestions: [{ id: risk.suggestions?.[0]?.uuid }],
       outcomeTimestamp: new Date().toISOString(),
     };
+    // Replica A writes its answers' cards together every 25 ms; a clinician's click comes much later.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const stored = await post(b, feedbackPath, { feedback: [item] });
     expect(stored.status).toBe(200);
     expect(await stored.json()).toEqual({ received: 1, stored: 1, alreadyStored: 0 });
@@ -177,6 +184,13 @@ describe('the embedded database as a process', () => {
     } finally {
       expect(await restarted.stop('SIGTERM')).toBe(0);
     }
+  });
+
+  it('stops at start-up when the PostgreSQL server cannot be reached', async () => {
+    const port = await freePort();
+    const refused = await failedStart(serviceEnv({ DATABASE_URL: `postgres://pvp@127.0.0.1:${port}/cds` }));
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain('pvp-cds cannot start: database unavailable');
   });
 
   it('stops at start-up, naming the variable, for a DATABASE_URL that is not PostgreSQL', async () => {

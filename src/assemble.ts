@@ -10,6 +10,7 @@ import { loadModels } from './clinical/model-files.ts';
 import type { Config } from './config.ts';
 import { type AppDependencies, createApp } from './http/app.ts';
 import type { Logger } from './observability/logger.ts';
+import { orderSelectService } from './services/order-select.ts';
 import { orderSignService } from './services/order-sign.ts';
 import { patientViewService } from './services/patient-view.ts';
 import type { Store } from './store/store.ts';
@@ -30,7 +31,11 @@ export function assembleApp(
     wordings,
     store,
     verifier: configuredVerifier(config, logger, store.replayCache),
-    services: [patientViewService(models, wordings), orderSignService(models, wordings)],
+    services: [
+      patientViewService(models, wordings),
+      orderSignService(models, wordings),
+      orderSelectService(models, wordings),
+    ],
     ...overrides,
   });
 }

@@ -101,12 +101,17 @@ function keysOf(client: TrustedClient, options: ClientVerifierOptions): ClientKe
   return { client, inline, remote };
 }
 
-/** Inline keys first (no network), then the listed JWK Set URLs; with a jku header, only that one. */
+/**
+ * Inline keys first (no network), then the listed JWK Set URLs; with a jku header (already checked to be
+ * on the issuer's list) that one alone after the inline keys. So a configured copy of a key set verifies
+ * its tokens offline, and the jku is fetched only for a kid no configured key has.
+ */
 function keyLookup(keys: ClientKeys): KeyLookup {
   return async (header, token) => {
-    const sources: KeyLookup[] = header.jku
+    const remote = header.jku
       ? [keys.remote.get(header.jku)].filter((k): k is KeyLookup => k !== undefined)
-      : [...(keys.inline ? [keys.inline] : []), ...keys.remote.values()];
+      : [...keys.remote.values()];
+    const sources: KeyLookup[] = [...(keys.inline ? [keys.inline] : []), ...remote];
     let unavailable = false;
     for (const source of sources) {
       try {

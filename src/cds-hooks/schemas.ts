@@ -47,6 +47,11 @@ export const draftOrdersSchema = z.looseObject({
 
 export const orderSignContextSchema = baseContext.extend({ draftOrders: draftOrdersSchema });
 
+/** order-select: `selections` names the orders just selected (`MedicationRequest/123`) among the drafts. */
+export const orderSelectContextSchema = orderSignContextSchema.extend({
+  selections: z.array(z.string().min(1)).optional(),
+});
+
 export const hookRequestSchema = z
   .looseObject({
     hook: z.string().min(1),
@@ -64,6 +69,7 @@ export const hookRequestSchema = z
 export type HookRequest = z.infer<typeof hookRequestSchema>;
 export type PatientViewContext = z.infer<typeof patientViewContextSchema>;
 export type OrderSignContext = z.infer<typeof orderSignContextSchema>;
+export type OrderSelectContext = z.infer<typeof orderSelectContextSchema>;
 
 /** Strings and arrays in a response must not be empty: the spec omits optional fields with no value. */
 const text = z.string().min(1);

@@ -14,7 +14,7 @@ import { renderRiskCard } from '../cards/risk-card.ts';
 import { serviceSuggestion } from '../cards/suggested-orders.ts';
 import type { Wordings } from '../cards/wording.ts';
 import { type Card, type OrderSignContext, orderSignContextSchema } from '../cds-hooks/schemas.ts';
-import { type BaseContext, type CdsService, defineService } from '../cds-hooks/service.ts';
+import { type BaseContext, type CdsService, defineService, type HookInput } from '../cds-hooks/service.ts';
 import { extractFacts } from '../clinical/facts.ts';
 import { assess, tierPosition } from '../clinical/model.ts';
 import type { Models } from '../clinical/model-files.ts';
@@ -60,6 +60,42 @@ function residualPainCard(models: Models, facts: PatientFacts, context: CardCont
   );
 }
 
+/**
+ * The cards for draft orders being signed or selected: what order-sign says and order-select says
+ * before signing. Pure given its input; nothing for orders that are not ours.
+ */
+export function orderCards(
+  models: Models,
+  wordings: Wordings,
+  input: HookInput<BaseContext>,
+  drafts: Resource[],
+): Card[] {
+  const facts = extractFacts(patientRecord(input.data, drafts), input.now, input.timeZone);
+  const context = cardContext(input, wordings);
+  const refractureModel = models['refracture-risk'];
+  const refracture = assess(refractureModel, facts);
+  const augmenting = facts.draft.augmentation !== undefined;
+  const imaging = !augmenting && facts.draft.spineImaging !== undefined && facts.hasSpineDisease;
+  const cards: Card[] = [];
+  if (augmenting || imaging) cards.push(residualPainCard(models, facts, context));
+  if (augmenting) cards.push(refractureCard(refractureModel, refracture, facts, context));
+  if ((augmenting || imaging) && facts.repeatAugmentation) {
+    cards.push(repeatAugmentationCard(facts.repeatAugmentation, context));
+  }
+  if (augmenting || imaging) cards.push(...spineCareCards(facts, context));
+  const warning = facts.draft.glucocorticoids.some((draft) => draft.warns);
+  if (warning && (facts.hasSpineDisease || augmenting)) {
+    const scored = facts.hasPriorAugmentation || augmenting ? refracture : undefined;
+    cards.push(glucocorticoidOrderCard(facts, scored, context));
+  }
+  return byUrgency(cards);
+}
+
+/** The resources of a draftOrders Bundle. */
+export function draftResources(draftOrders: OrderSignContext['draftOrders']): Resource[] {
+  return draftOrders.entry.flatMap((e) => (e.resource ? [e.resource as Resource] : []));
+}
+
 export function orderSignService(models: Models, wordings: Wordings): CdsService<BaseContext> {
   return defineService<OrderSignContext>({
     definition: {
@@ -75,29 +111,6 @@ export function orderSignService(models: Models, wordings: Wordings): CdsService
     requiredPrefetch,
     prefetchResourceTypes,
     contextSchema: orderSignContextSchema,
-    handle(input) {
-      const drafts = input.context.draftOrders.entry.flatMap((e) =>
-        e.resource ? [e.resource as Resource] : [],
-      );
-      const facts = extractFacts(patientRecord(input.data, drafts), input.now, input.timeZone);
-      const context = cardContext(input, wordings);
-      const refractureModel = models['refracture-risk'];
-      const refracture = assess(refractureModel, facts);
-      const augmenting = facts.draft.augmentation !== undefined;
-      const imaging = !augmenting && facts.draft.spineImaging !== undefined && facts.hasSpineDisease;
-      const cards: Card[] = [];
-      if (augmenting || imaging) cards.push(residualPainCard(models, facts, context));
-      if (augmenting) cards.push(refractureCard(refractureModel, refracture, facts, context));
-      if ((augmenting || imaging) && facts.repeatAugmentation) {
-        cards.push(repeatAugmentationCard(facts.repeatAugmentation, context));
-      }
-      if (augmenting || imaging) cards.push(...spineCareCards(facts, context));
-      const warning = facts.draft.glucocorticoids.some((draft) => draft.warns);
-      if (warning && (facts.hasSpineDisease || augmenting)) {
-        const scored = facts.hasPriorAugmentation || augmenting ? refracture : undefined;
-        cards.push(glucocorticoidOrderCard(facts, scored, context));
-      }
-      return byUrgency(cards);
-    },
+    handle: (input) => orderCards(models, wordings, input, draftResources(input.context.draftOrders)),
   });
 }

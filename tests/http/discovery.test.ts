@@ -34,13 +34,14 @@ async function prefetchFrom(scenario: string) {
 }
 
 describe('GET /cds-services', () => {
-  it('lists both services with title, description and prefetch templates', async () => {
+  it('lists the three services with title, description and prefetch templates', async () => {
     const res = await fetch(`${app.url}/cds-services`);
     expect(res.status).toBe(200);
     const { services } = discoveryResponseSchema.parse(await res.json());
     expect(services.map((s) => [s.id, s.hook])).toEqual([
       ['pvp-risk-patient-view', 'patient-view'],
       ['pvp-risk-order-sign', 'order-sign'],
+      ['pvp-risk-order-select', 'order-select'],
     ]);
     for (const service of services) {
       expect(service.title).toBeTruthy();

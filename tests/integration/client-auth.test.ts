@@ -24,6 +24,8 @@ import { capturedLogger } from '../support/log-capture.ts';
 
 const ehrA = 'https://ehr-a.example.org';
 const ehrB = 'https://ehr-b.example.org';
+/** Like the CDS Hooks sandbox: a jku on every token, and a configured copy of the same key set. */
+const ehrC = 'https://ehr-c.example.org';
 const patientId = 'pvp-high-rbp-risk';
 
 let app: RunningApp;
@@ -32,12 +34,20 @@ let jwks: JwksServer;
 let elsewhere: JwksServer;
 let keyA: SigningKey;
 let keyB: SigningKey;
+let keyC: SigningKey;
+let jwksC: JwksServer;
 const { logger, lines: logLines } = capturedLogger();
 
 beforeAll(async () => {
   keyA = signingKey('ES384');
   keyB = signingKey('RS384');
-  [jwks, elsewhere, fhir] = await Promise.all([serveJwks([keyA]), serveJwks([keyA]), startFhirServer()]);
+  keyC = signingKey('ES384');
+  [jwks, elsewhere, jwksC, fhir] = await Promise.all([
+    serveJwks([keyA]),
+    serveJwks([keyA]),
+    serveJwks([keyC]),
+    startFhirServer(),
+  ]);
   await fhir.load(await readFixture('high-rbp-risk'));
   const dir = await mkdtemp(join(tmpdir(), 'pvp-cds-clients-'));
   const clientsFile = join(dir, 'clients.json');
@@ -47,6 +57,7 @@ beforeAll(async () => {
       clients: [
         { iss: ehrA, jwksUrls: [jwks.url], fhirServers: [`${fhir.baseUrl}/`] },
         { iss: ehrB, jwks: { keys: [keyB.publicJwk] }, fhirServers: [fhir.baseUrl], tenant: 'hospital-b' },
+        { iss: ehrC, jwksUrls: [jwksC.url], jwks: { keys: [keyC.publicJwk] }, fhirServers: [fhir.baseUrl] },
       ],
     }),
   );
@@ -56,7 +67,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await Promise.all([app.close(), fhir.close(), jwks.close(), elsewhere.close()]);
+  await Promise.all([app.close(), fhir.close(), jwks.close(), elsewhere.close(), jwksC.close()]);
 });
 beforeEach(() => {
   logLines.length = 0;
@@ -96,6 +107,39 @@ describe('valid tokens from two configured clients', () => {
     expect(res.status).toBe(200);
     expect(((await res.json()) as { cards: Card[] }).cards.map(cardKind)).toEqual(['treatment-gap']);
     expect(jwks.requests).toBe(fetched);
+  });
+
+  it('a token naming an allowed jku verifies with the configured copy of its key set, offline', async () => {
+    const fetched = jwksC.requests;
+    jwksC.failing = true;
+    try {
+      const token = clientToken({ iss: ehrC, aud: serviceUrl(), key: keyC, header: { jku: jwksC.url } });
+      expect((await call(token)).status).toBe(200);
+      expect(jwksC.requests).toBe(fetched);
+    } finally {
+      jwksC.failing = false;
+    }
+  });
+
+  it('fetches the jku only for a kid no configured key has, and never a jku off the list', async () => {
+    const rotated = signingKey('ES384');
+    jwksC.keys = [keyC, rotated];
+    try {
+      const fetched = jwksC.requests;
+      const fresh = clientToken({ iss: ehrC, aud: serviceUrl(), key: rotated, header: { jku: jwksC.url } });
+      expect((await call(fresh)).status).toBe(200);
+      expect(jwksC.requests).toBe(fetched + 1);
+      const offList = clientToken({
+        iss: ehrC,
+        aud: serviceUrl(),
+        key: keyC,
+        header: { jku: elsewhere.url },
+      });
+      expect((await call(offList)).status).toBe(401);
+      expect(logLines.some((l) => l.includes('"check":"jku"'))).toBe(true);
+    } finally {
+      jwksC.keys = [keyC];
+    }
   });
 
   it.each([

@@ -3,11 +3,15 @@
  * draft MedicationRequest (a Bundle without `type`, `category` as an object, a `{pill}` dose, a fixed id,
  * no `fhirAuthorization`), sent for patients of the demo FHIR server.
  */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { importPKCS8, SignJWT } from 'jose';
+import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hookResponseSchema } from '../../src/cds-hooks/schemas.ts';
 import { type RunningApp, startApp } from '../support/app.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
-import { cardKind } from '../support/hook-calls.ts';
+import { cardKind, fullPrefetch } from '../support/hook-calls.ts';
 
 let app: RunningApp;
 let fhir: TestFhirServer;
@@ -109,5 +113,65 @@ describe('the sandbox Rx Sign screen', () => {
   it('a 7-day course gives no card at all, and neither does any course for a patient without spine disease', async () => {
     expect(await sign(rxSign('pvp-case-report', 7))).toEqual([]);
     expect(await sign(rxSign('pvp-no-spine-disease', 90))).toEqual([]);
+  });
+});
+
+describe("the sandbox's own token, offline", () => {
+  /** The published key of the CDS Hooks sandbox (keys/ecprivkey.pem of github.com/cds-hooks/sandbox). */
+  const sandboxKey = () => readFile(new URL('../support/sandbox-ecprivkey.pem', import.meta.url), 'utf8');
+
+  /** Exactly as the sandbox's jwt-generator signs: ES384, its kid, its jku, exp = iat + 300. */
+  async function sandboxToken(audience: string): Promise<string> {
+    const iat = Math.round(Date.now() / 1000);
+    return new SignJWT({
+      iss: 'https://sandbox.cds-hooks.org',
+      aud: audience,
+      exp: iat + 300,
+      iat,
+      jti: randomUUID(),
+    })
+      .setProtectedHeader({
+        alg: 'ES384',
+        typ: 'JWT',
+        kid: '44823f3d-0b01-4a6c-a80e-b9d3e8a7226f',
+        jku: 'https://sandbox.cds-hooks.org/.well-known/jwks.json',
+      })
+      .sign(await importPKCS8(await sandboxKey(), 'ES384'));
+  }
+
+  it('verifies with the bundled copy of its key set: discovery, hook and feedback, no fetch of its jku', async () => {
+    const jku = nock('https://sandbox.cds-hooks.org').get('/.well-known/jwks.json').reply(503);
+    const secured = await startApp({ CDS_AUTH: 'on' });
+    try {
+      const discovery = await fetch(`${secured.url}/cds-services`, {
+        headers: { authorization: `Bearer ${await sandboxToken(`${secured.url}/cds-services`)}` },
+      });
+      expect(discovery.status).toBe(200);
+      const path = '/cds-services/pvp-risk-order-sign';
+      // The sandbox prefetches in the browser; this FHIR server is not one the sandbox client may name.
+      const body = {
+        ...rxSign('pvp-case-report', 30),
+        prefetch: await fullPrefetch(fhir.baseUrl, 'pvp-case-report'),
+      };
+      const signed = await secured.post(path, body, {
+        authorization: `Bearer ${await sandboxToken(`${secured.url}${path}`)}`,
+      });
+      expect(signed.status).toBe(200);
+      const [card] = hookResponseSchema.parse(await signed.json()).cards;
+      const feedback = await secured.post(
+        `${path}/feedback`,
+        {
+          feedback: [
+            { card: card?.uuid, outcome: 'overridden', outcomeTimestamp: '2026-11-22T10:01:00.000Z' },
+          ],
+        },
+        { authorization: `Bearer ${await sandboxToken(`${secured.url}${path}/feedback`)}` },
+      );
+      expect(feedback.status).toBe(200);
+      expect(jku.isDone()).toBe(false);
+    } finally {
+      nock.cleanAll();
+      await secured.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `npm run fire`: one real CDS Hooks call to a running pvp-cds, for a scenario of `fhir-fixtures/`, signed
- * exactly as the public CDS Hooks sandbox signs its calls (the service trusts that key in development,
- * without CDS_CLIENTS_FILE), and the cards printed as a clinician reads them.
+ * as a CDS client of the service's clients file signs (FIRE_KEY_FILE, FIRE_ISS, FIRE_KID), or unsigned
+ * for a service with CDS_AUTH=off, and the cards printed as a clinician reads them.
  * With prefetch (the default) the scenario is loaded into an in-process FHIR server and the full prefetch
  * is computed from the service's own templates, as an EHR would; with --no-prefetch the request names a
  * FHIR server instead (`npm run demo`'s by default) and the service reads it itself.
@@ -19,8 +19,7 @@ import { fullPrefetch, patientIdOf } from '../tests/support/hook-calls.ts';
 
 export const usage = `Usage: npm run fire -- --patient <scenario> --hook <hook> [options]
 
-Sends one CDS Hooks call to a running pvp-cds, signed as the public CDS Hooks sandbox signs its
-calls, and prints the cards as a clinician reads them.
+Sends one CDS Hooks call to a running pvp-cds and prints the cards as a clinician reads them.
 
   --patient <scenario>  a scenario of fhir-fixtures/, e.g. high-rbp-risk
   --hook <hook>         patient-view, order-sign or order-select
@@ -33,8 +32,9 @@ calls, and prints the cards as a clinician reads them.
   --url <url>           the service (default http://localhost:3000)
   -h, --help            this text
 
-The service trusts the sandbox's key in development without CDS_CLIENTS_FILE (or run it with
-CDS_AUTH=off). Exit status: 0 answered, 1 the call failed, 2 a usage error.
+Unsigned for a service started with CDS_AUTH=off; signed (ES384, 5 minutes) as a client of its
+CDS_CLIENTS_FILE with FIRE_KEY_FILE (PKCS#8 PEM), FIRE_ISS and FIRE_KID in the environment.
+Exit status: 0 answered, 1 the call failed, 2 a usage error.
 `;
 
 const services = {
@@ -44,11 +44,6 @@ const services = {
 } as const;
 type HookName = keyof typeof services;
 
-const sandbox = {
-  iss: 'https://sandbox.cds-hooks.org',
-  kid: '44823f3d-0b01-4a6c-a80e-b9d3e8a7226f',
-  jku: 'https://sandbox.cds-hooks.org/.well-known/jwks.json',
-};
 const userId = 'Practitioner/pvp-demo-clinician';
 const fixtures = new URL('../fhir-fixtures/', import.meta.url);
 const answerTimeoutMs = 30_000;
@@ -202,19 +197,25 @@ function contextOf(options: Options): Record<string, unknown> {
   return context;
 }
 
-/** As the CDS Hooks sandbox signs (its src/retrieve-data-helpers/jwt-generator.js): ES384, 5 minutes. */
-async function sandboxToken(audience: string): Promise<string> {
-  // The sandbox's private key, published in github.com/cds-hooks/sandbox as keys/ecprivkey.pem.
-  const pem = await readFile(new URL('../tests/support/sandbox-ecprivkey.pem', import.meta.url), 'utf8');
+/**
+ * `Authorization: Bearer <JWT>` as a CDS client signs (ES384, 5 minutes, the exact URL as audience), when
+ * FIRE_KEY_FILE, FIRE_ISS and FIRE_KID name a client of the service's clients file; none otherwise.
+ */
+async function authorization(audience: string): Promise<Record<string, string>> {
+  const { FIRE_KEY_FILE: keyFile, FIRE_ISS: iss, FIRE_KID: kid } = process.env;
+  if (!keyFile) return {};
+  if (!iss || !kid) throw new UsageError('FIRE_KEY_FILE needs FIRE_ISS and FIRE_KID');
+  const key = await importPKCS8(await readFile(keyFile, 'utf8'), 'ES384');
   const iat = Math.floor(Date.now() / 1000);
-  return new SignJWT()
-    .setProtectedHeader({ alg: 'ES384', typ: 'JWT', kid: sandbox.kid, jku: sandbox.jku })
-    .setIssuer(sandbox.iss)
+  const token = await new SignJWT()
+    .setProtectedHeader({ alg: 'ES384', typ: 'JWT', kid })
+    .setIssuer(iss)
     .setAudience(audience)
     .setIssuedAt(iat)
     .setExpirationTime(iat + 300)
     .setJti(randomUUID())
-    .sign(await importPKCS8(pem, 'ES384'));
+    .sign(key);
+  return { authorization: `Bearer ${token}` };
 }
 
 /** Why fetch failed: the system error code (an AggregateError's when IPv6 and IPv4 both failed), or its message. */
@@ -241,6 +242,7 @@ async function call(options: Options): Promise<Answer> {
     context: contextOf(options),
     ...(options.fhirServer ? {} : { prefetch: await prefetchOf(options.scenario, options.patientId) }),
   };
+  const signed = await authorization(url);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -248,7 +250,7 @@ async function call(options: Options): Promise<Answer> {
       headers: {
         'content-type': 'application/json',
         accept: 'application/json',
-        authorization: `Bearer ${await sandboxToken(url)}`,
+        ...signed,
         ...(options.lang ? { 'accept-language': options.lang } : {}),
       },
       body: JSON.stringify(body),
@@ -284,8 +286,8 @@ function failure({ status, statusText, text }: Answer, options: Options): string
   const hint: string[] = [];
   if (status === 401) {
     hint.push(
-      'The service refused the token: it trusts the CDS Hooks sandbox key only in development without ' +
-        'CDS_CLIENTS_FILE (or start it with CDS_AUTH=off).',
+      'The service wants a client JWT: start it with CDS_AUTH=off (development), or set FIRE_KEY_FILE, ' +
+        'FIRE_ISS and FIRE_KID to a client of its CDS_CLIENTS_FILE.',
     );
   } else if (status === 412 && options.fhirServer) {
     hint.push(

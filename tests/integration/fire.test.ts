@@ -1,11 +1,11 @@
 /**
  * `npm run fire` (scripts/fire.ts) as a developer runs it: a child process calling the real service with
- * authentication on. Without CDS_CLIENTS_FILE the service trusts the CDS Hooks sandbox, whose published
- * key the script signs with; a clients file naming the same key and a FHIR server lets the service read
- * that server itself (--no-prefetch).
+ * authentication on, trusting through its clients file the key made for this test that the script signs
+ * with; a second clients file also names a FHIR server, so the service reads that server itself
+ * (--no-prefetch).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,13 +17,17 @@ import { usage } from '../../scripts/fire.ts';
 import { hookResponseSchema } from '../../src/cds-hooks/schemas.ts';
 import { prefetchTemplates } from '../../src/services/patient-data.ts';
 import { type RunningApp, startApp } from '../support/app.ts';
+import { signingKey } from '../support/ehr-client.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
 import { cardKind } from '../support/hook-calls.ts';
 
 const script = fileURLToPath(new URL('../../scripts/fire.ts', import.meta.url));
-const sandboxJwks = JSON.parse(
-  await readFile(new URL('../../src/cds-hooks/sandbox-jwks.json', import.meta.url), 'utf8'),
-) as JSONWebKeySet;
+/** The EHR fire signs as: a key made for this test, trusted through the services' clients files. */
+const ehr = { iss: 'https://fire-test-ehr.example.org', key: signingKey('ES384') };
+const keyDir = await mkdtemp(join(tmpdir(), 'pvp-cds-fire-key-'));
+const keyFile = join(keyDir, 'fire-test-client.key.pem');
+await writeFile(keyFile, ehr.key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+const ehrJwks = { keys: [ehr.key.publicJwk] } as JSONWebKeySet;
 
 interface Run {
   code: number | null;
@@ -33,7 +37,12 @@ interface Run {
 
 /** The script in its own process, with stdout a pipe (so without colours, whatever the runner's FORCE_COLOR). */
 function fire(...args: string[]): Promise<Run> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'FORCE_COLOR'));
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'FORCE_COLOR')),
+    FIRE_KEY_FILE: keyFile,
+    FIRE_ISS: ehr.iss,
+    FIRE_KID: ehr.key.kid,
+  };
   const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -59,23 +68,17 @@ beforeAll(async () => {
   fhir = await startFhirServer();
   await fhir.load(await readFixture('high-rbp-risk'));
   const dir = await mkdtemp(join(tmpdir(), 'pvp-cds-fire-'));
-  const clientsFile = join(dir, 'clients.json');
-  await writeFile(
-    clientsFile,
-    JSON.stringify({
-      clients: [
-        {
-          iss: 'https://sandbox.cds-hooks.org',
-          jwksUrls: ['https://sandbox.cds-hooks.org/.well-known/jwks.json'],
-          jwks: sandboxJwks,
-          fhirServers: [fhir.baseUrl],
-        },
-      ],
-    }),
-  );
+  const clientsFile = (name: string, fhirServers: string[]) => {
+    const path = join(dir, name);
+    return writeFile(path, JSON.stringify({ clients: [{ iss: ehr.iss, jwks: ehrJwks, fhirServers }] })).then(
+      () => path,
+    );
+  };
   [app, ehrApp] = await Promise.all([
-    startApp({ CDS_AUTH: 'on' }),
-    startApp({ CDS_AUTH: 'on', CDS_CLIENTS_FILE: clientsFile }),
+    clientsFile('clients.json', []).then((file) => startApp({ CDS_AUTH: 'on', CDS_CLIENTS_FILE: file })),
+    clientsFile('clients-fhir.json', [fhir.baseUrl]).then((file) =>
+      startApp({ CDS_AUTH: 'on', CDS_CLIENTS_FILE: file }),
+    ),
   ]);
 });
 afterAll(async () => {
@@ -169,7 +172,7 @@ describe('the cards as a clinician reads them', () => {
 });
 
 describe('the request', () => {
-  it('is signed as the sandbox signs, for the exact URL called; order-select names each draft', async () => {
+  it('is signed as the configured client, for the exact URL called; order-select names each draft', async () => {
     const received: Array<{ url: string; headers: Record<string, unknown>; body: string }> = [];
     const capture = createServer((req, res) => {
       let body = '';
@@ -199,14 +202,9 @@ describe('the request', () => {
       expect(request?.url).toBe('/cds-services/pvp-risk-order-select');
       expect(request?.headers['accept-language']).toBe('zh-CN');
       const token = String(request?.headers.authorization).replace(/^Bearer /, '');
-      expect(decodeProtectedHeader(token)).toEqual({
-        alg: 'ES384',
-        typ: 'JWT',
-        kid: '44823f3d-0b01-4a6c-a80e-b9d3e8a7226f',
-        jku: 'https://sandbox.cds-hooks.org/.well-known/jwks.json',
-      });
-      const { payload } = await jwtVerify(token, createLocalJWKSet(sandboxJwks), {
-        issuer: 'https://sandbox.cds-hooks.org',
+      expect(decodeProtectedHeader(token)).toEqual({ alg: 'ES384', typ: 'JWT', kid: ehr.key.kid });
+      const { payload } = await jwtVerify(token, createLocalJWKSet(ehrJwks), {
+        issuer: ehr.iss,
         audience: `${url}/cds-services/pvp-risk-order-select`,
       });
       expect(Object.keys(payload).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti']);
@@ -251,7 +249,7 @@ describe('the request', () => {
 
 describe('failures', () => {
   it('a refusal: the status and the OperationOutcome diagnostics, exit 1', async () => {
-    // The sandbox client may not name this FHIR server: the service does not call it, and says so.
+    // This client may not name this FHIR server: the service does not call it, and says so.
     const before = fhir.requests.length;
     const run = await fire(
       '--patient',

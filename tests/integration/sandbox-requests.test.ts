@@ -4,12 +4,15 @@
  * no `fhirAuthorization`), sent for patients of the demo FHIR server.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { importPKCS8, SignJWT } from 'jose';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hookResponseSchema } from '../../src/cds-hooks/schemas.ts';
 import { type RunningApp, startApp } from '../support/app.ts';
+import { signingKey } from '../support/ehr-client.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
 import { cardKind, fullPrefetch } from '../support/hook-calls.ts';
 
@@ -116,11 +119,16 @@ describe('the sandbox Rx Sign screen', () => {
   });
 });
 
-describe("the sandbox's own token, offline", () => {
-  /** The published key of the CDS Hooks sandbox (keys/ecprivkey.pem of github.com/cds-hooks/sandbox). */
-  const sandboxKey = () => readFile(new URL('../support/sandbox-ecprivkey.pem', import.meta.url), 'utf8');
+describe("a token shaped like the sandbox's, offline", () => {
+  /**
+   * A key made for this test stands in for the sandbox's, configured inline for a client shaped like the
+   * development default (the sandbox's issuer, its jku listed): the token names that jku, as the
+   * sandbox's always does, and must verify with the inline copy alone.
+   */
+  const key = signingKey('ES384', '44823f3d-0b01-4a6c-a80e-b9d3e8a7226f');
+  const jkuUrl = 'https://sandbox.cds-hooks.org/.well-known/jwks.json';
 
-  /** Exactly as the sandbox's jwt-generator signs: ES384, its kid, its jku, exp = iat + 300. */
+  /** As the sandbox's jwt-generator signs: ES384, its kid, its jku, exp = iat + 300. */
   async function sandboxToken(audience: string): Promise<string> {
     const iat = Math.round(Date.now() / 1000);
     return new SignJWT({
@@ -130,18 +138,25 @@ describe("the sandbox's own token, offline", () => {
       iat,
       jti: randomUUID(),
     })
-      .setProtectedHeader({
-        alg: 'ES384',
-        typ: 'JWT',
-        kid: '44823f3d-0b01-4a6c-a80e-b9d3e8a7226f',
-        jku: 'https://sandbox.cds-hooks.org/.well-known/jwks.json',
-      })
-      .sign(await importPKCS8(await sandboxKey(), 'ES384'));
+      .setProtectedHeader({ alg: 'ES384', typ: 'JWT', kid: key.kid, jku: jkuUrl })
+      .sign(key.privateKey);
   }
 
-  it('verifies with the bundled copy of its key set: discovery, hook and feedback, no fetch of its jku', async () => {
+  async function sandboxLikeClients(): Promise<string> {
+    const file = join(await mkdtemp(join(tmpdir(), 'pvp-cds-sandbox-like-')), 'clients.json');
+    const client = {
+      iss: 'https://sandbox.cds-hooks.org',
+      jwksUrls: [jkuUrl],
+      jwks: { keys: [key.publicJwk] },
+      fhirServers: [],
+    };
+    await writeFile(file, JSON.stringify({ clients: [client] }));
+    return file;
+  }
+
+  it('verifies with the configured copy of its key set: discovery, hook and feedback, no fetch of its jku', async () => {
     const jku = nock('https://sandbox.cds-hooks.org').get('/.well-known/jwks.json').reply(503);
-    const secured = await startApp({ CDS_AUTH: 'on' });
+    const secured = await startApp({ CDS_AUTH: 'on', CDS_CLIENTS_FILE: await sandboxLikeClients() });
     try {
       const discovery = await fetch(`${secured.url}/cds-services`, {
         headers: { authorization: `Bearer ${await sandboxToken(`${secured.url}/cds-services`)}` },

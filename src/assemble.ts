@@ -64,7 +64,11 @@ export function serve(
     process.exit(1);
   });
   // In-flight answers finish and their cards are recorded, then the database closes cleanly.
+  // A second signal (npm forwards one, a supervisor sends another) must not cut the drain short.
+  let stopping = false;
   const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close(() => {
       store.close().then(
@@ -81,7 +85,7 @@ export function serve(
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   return server;
 }

@@ -1,6 +1,7 @@
 /**
  * What every card of ours shares: a uuid, the source (the model behind a risk card, the guideline
- * behind a care-gap card), override reasons on warnings, and the machine-readable assessment extension.
+ * behind a care-gap card), a risk card's link to the picture of its assessment, override reasons on
+ * warnings, and the machine-readable assessment extension.
  */
 import { randomUUID } from 'node:crypto';
 import type { Card, Suggestion } from '../cds-hooks/schemas.ts';
@@ -35,6 +36,8 @@ export interface CardContext {
   encounterId?: string;
   /** Absolute URL of the description of a model, or of the service when no model applies. */
   modelUrl(modelId?: string): string;
+  /** Absolute URL of the page that pictures a risk card's assessment. */
+  explainUrl(cardUuid: string): string;
   /** Optional prefetch keys that could not be read: the score may understate the risk. */
   unreadable: string[];
   /** Records naming another patient, left out before scoring. */
@@ -109,12 +112,20 @@ function clip(summary: string): string {
 }
 
 export function frameCard(content: CardContent, context: CardContext): Card {
+  const uuid = randomUUID();
   return {
-    uuid: randomUUID(),
+    uuid,
     summary: clip(content.summary),
     detail: content.detail,
     indicator: content.indicator,
     source: sourceOf(content.source, context),
+    ...('model' in content.source
+      ? {
+          links: [
+            { label: context.wording.explain.link, url: context.explainUrl(uuid), type: 'absolute' as const },
+          ],
+        }
+      : {}),
     ...(content.suggestions.length > 0
       ? { suggestions: content.suggestions, selectionBehavior: content.selectionBehavior ?? 'at-most-one' }
       : {}),

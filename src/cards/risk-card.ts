@@ -36,8 +36,8 @@ function patientValue(factor: { id: string; value: number | boolean }, wording: 
 }
 
 /** "3.5 (2.06–5.93)", with what the ratio is per and any note, in the card's language. */
-function oddsRatioText(factor: ScoredFactor, wording: Wording): string {
-  const { value, ci, per, note } = factor.oddsRatio;
+export function oddsRatioText(oddsRatio: ScoredFactor['oddsRatio'], wording: Wording): string {
+  const { value, ci, per, note } = oddsRatio;
   const qualifiers = [
     per && word(wording.oddsRatio.per, per),
     note && word(wording.oddsRatio.notes, note),
@@ -72,7 +72,7 @@ function factorTable(assessment: Assessment, wording: Wording): string {
         word(wording.factors, f.id),
         patientValue(f, wording),
         points,
-        oddsRatioText(f, wording),
+        oddsRatioText(f.oddsRatio, wording),
         citationText(f, wording),
       ];
       return `| ${cells.map(cell).join(' | ')} |`;
@@ -80,13 +80,17 @@ function factorTable(assessment: Assessment, wording: Wording): string {
   return [wording.detail.tableHeader, '|---|---|---|---|---|', ...rows].join('\n');
 }
 
+/** Each tier with its range of points, `0–1` or `≥ 4`. */
+export function tierRanges(model: Model): Array<{ id: string; range: string }> {
+  return model.tiers.map((tier, i) => {
+    const next = model.tiers[i + 1];
+    return { id: tier.id, range: next ? `${tier.minPoints}–${next.minPoints - 1}` : `≥ ${tier.minPoints}` };
+  });
+}
+
 function tierScale(model: Model, wording: Wording): string {
-  return model.tiers
-    .map((tier, i) => {
-      const next = model.tiers[i + 1];
-      const range = next ? `${tier.minPoints}–${next.minPoints - 1}` : `≥ ${tier.minPoints}`;
-      return `${word(wording.tiers, tier.id)} ${range}`;
-    })
+  return tierRanges(model)
+    .map(({ id, range }) => `${word(wording.tiers, id)} ${range}`)
     .join(wording.values.listSeparator);
 }
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Model } from '../clinical/model.ts';
+import { type Model, modifiableActions } from '../clinical/model.ts';
 import { type Locale, locales } from '../config.ts';
 
 const strings = z.record(z.string(), z.string().min(1));
@@ -168,6 +168,69 @@ const wordingSchema = z.object({
     empty: z.string(),
     footnote: z.string(),
     login: z.object({ title: z.string(), token: z.string(), submit: z.string(), refused: z.string() }),
+  }),
+  explain: z.object({
+    link: z.string(),
+    title: z.string(),
+    issued: z.string(),
+    olderModel: z.string(),
+    tierHeading: z.string(),
+    tierLine: z.string(),
+    scaleLabel: z.string(),
+    scaleRange: z.string(),
+    you: z.string(),
+    factorsHeading: z.string(),
+    factorsIntro: z.string(),
+    chartLabel: z.string(),
+    barTitle: z.string(),
+    columns: z.object({
+      factor: z.string(),
+      points: z.string(),
+      share: z.string(),
+      bar: z.string(),
+      change: z.string(),
+    }),
+    points: z.string(),
+    noFactors: z.string(),
+    provisional: z.string(),
+    changeHeading: z.string(),
+    changeIntro: z.string(),
+    noChange: z.string(),
+    /** Per modifiable action: a short tag beside the factor, and what to do. */
+    tags: z.record(z.enum(modifiableActions), z.string().min(1)),
+    actions: z.record(z.enum(modifiableActions), z.string().min(1)),
+    notAssessedHeading: z.string(),
+    notAssessedIntro: z.string(),
+    allAssessed: z.string(),
+    sourcesHeading: z.string(),
+    modelLink: z.string(),
+    calibration: z.string(),
+    footnote: z.string(),
+    notFound: z.object({ title: z.string(), text: z.string() }),
+  }),
+  modelPage: z.object({
+    title: z.string(),
+    version: z.string(),
+    pointsRule: z.string(),
+    tiersHeading: z.string(),
+    tierRange: z.string(),
+    factorsHeading: z.string(),
+    columns: z.object({
+      factor: z.string(),
+      rule: z.string(),
+      oddsRatio: z.string(),
+      source: z.string(),
+      modifiable: z.string(),
+    }),
+    present: z.string(),
+    band: z.string(),
+    provisional: z.string(),
+    shownHeading: z.string(),
+    shownIntro: z.string(),
+    limitsHeading: z.string(),
+    limits: z.array(z.string().min(1)).min(1),
+    json: z.string(),
+    notFound: z.object({ title: z.string(), text: z.string() }),
   }),
 });
 

@@ -65,11 +65,22 @@ const ruleSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('bands'), bands: z.array(bandSchema).min(1) }),
 ]);
 
+/** What a clinician can do about a factor; the card wording names and explains each. */
+export const modifiableActions = [
+  'treatment',
+  'depression-care',
+  'glucocorticoid-review',
+  'smoking-cessation',
+] as const;
+export type ModifiableAction = (typeof modifiableActions)[number];
+
 const factorSchema = z.object({
   id: z.string().regex(/^[a-z][a-z0-9-]*$/),
   feature: z.enum(featureIds),
   rule: ruleSchema,
   provisional: z.boolean().optional(),
+  /** Present when acting on the factor could lower the risk. */
+  modifiable: z.enum(modifiableActions).optional(),
   oddsRatio: oddsRatioSchema,
   citation: citationSchema,
 });

@@ -9,10 +9,11 @@ import express, { type Request, type Response, Router } from 'express';
 import type { Wordings } from '../cards/wording.ts';
 import { addDays, clinicalDay, daysBetween } from '../clinical/clinical-dates.ts';
 import { type Config, type Locale, locales } from '../config.ts';
-import { analyticsStyleHash, renderAnalyticsLogin, renderAnalyticsPage } from '../pages/analytics-page.ts';
+import { analyticsStyle, renderAnalyticsLogin, renderAnalyticsPage } from '../pages/analytics-page.ts';
 import { cardAnalytics } from '../store/analytics.ts';
 import type { Store } from '../store/store.ts';
 import { HttpError, InvalidRequest, NotFound } from './errors.ts';
+import { sendPage } from './explain-route.ts';
 import { negotiateLocale } from './locale.ts';
 
 const cookieName = 'pvp-cds-analytics';
@@ -95,15 +96,8 @@ function pageQuery(req: Request, locale: Locale): string {
   return query.toString();
 }
 
-function sendPage(res: Response, status: number, html: string): void {
-  res
-    .status(status)
-    .set({
-      'Content-Security-Policy': `default-src 'none'; style-src '${analyticsStyleHash}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
-      'Cache-Control': 'no-store',
-    })
-    .type('html')
-    .send(html);
+function sendAnalyticsPage(res: Response, status: number, html: string): void {
+  sendPage(res, status, analyticsStyle, html, "form-action 'self'; ");
 }
 
 export interface AnalyticsRouteOptions {
@@ -130,7 +124,7 @@ export function analyticsRouter(options: AnalyticsRouteOptions): Router {
   const sendLogin = (req: Request, res: Response, refused: boolean) => {
     const locale = pageLocale(req, config);
     const action = `${req.baseUrl}/login?${pageQuery(req, locale)}`;
-    sendPage(res, 401, renderAnalyticsLogin(wordings[locale], { locale, action, refused }));
+    sendAnalyticsPage(res, 401, renderAnalyticsLogin(wordings[locale], { locale, action, refused }));
   };
 
   router.get('/cards', async (req, res) => {
@@ -147,7 +141,7 @@ export function analyticsRouter(options: AnalyticsRouteOptions): Router {
       sendLogin(req, res, false);
       return;
     }
-    sendPage(
+    sendAnalyticsPage(
       res,
       200,
       renderAnalyticsPage(await report(req), wordings[locale], { locale, basePath: req.baseUrl }),

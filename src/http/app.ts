@@ -1,6 +1,7 @@
 /**
  * The express app (no listen): security headers, CORS for browser clients, JSON body with a size
- * limit, request logs without PHI, discovery, the hook services, the model descriptions, errors.
+ * limit, request logs without PHI, discovery, the hook services, feedback, analytics, the model
+ * descriptions, the picture of each risk card, errors.
  */
 import express, { type RequestHandler } from 'express';
 import type { Wordings } from '../cards/wording.ts';
@@ -13,9 +14,10 @@ import type { Store } from '../store/store.ts';
 import { analyticsRouter } from './analytics-route.ts';
 import { clientAuth } from './client-auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
-import { NotFound } from './errors.ts';
+import { explainRoute } from './explain-route.ts';
 import { feedbackRoute } from './feedback-route.ts';
 import { type HookRouteOptions, hookRoute } from './hook-route.ts';
+import { modelsRouter } from './models-route.ts';
 import { rateLimit } from './rate-limit.ts';
 
 export interface AppDependencies {
@@ -119,14 +121,11 @@ export function createApp(deps: AppDependencies): express.Express {
     }),
   );
   app.use('/analytics', analyticsRouter({ config, store: deps.store, wordings: deps.wordings, now }));
-  app.get('/models', (_req, res) => {
-    res.json({ models: [...models.values()].map((m) => ({ id: m.id, title: m.title, version: m.version })) });
-  });
-  app.get('/models/:id', (req, res) => {
-    const model = models.get(req.params.id);
-    if (!model) throw new NotFound(`No model with id '${req.params.id}'.`);
-    res.json(model);
-  });
+  app.use('/models', modelsRouter({ config, models, wordings: deps.wordings }));
+  app.get(
+    '/explain/:cardUuid',
+    explainRoute({ config, store: deps.store, models, wordings: deps.wordings, now }),
+  );
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -1,9 +1,8 @@
 /**
  * The governance analytics page for a hospital's CDS committee: how our cards fared in a window, as one
- * server-rendered HTML document without any script. Its only style is one `<style>` element, allowed by
- * the Content-Security-Policy through its hash; every string from the report or the wording is escaped.
+ * server-rendered HTML document without any script (see page-frame.ts); every string from the report
+ * or the wording is escaped.
  */
-import { createHash } from 'node:crypto';
 import type { CardKind } from '../cards/card-frame.ts';
 import { fill, type Wording, word } from '../cards/wording.ts';
 import { type Locale, locales } from '../config.ts';
@@ -14,36 +13,15 @@ import type {
   SuggestionCount,
   WeekCounts,
 } from '../store/analytics-report.ts';
+import { at, escapeHtml, htmlDocument, pageStyle } from './page-frame.ts';
 
-export const analyticsStyle = `
+/** The analytics page's one style: the shared rules and its own. */
+export const analyticsStyle = pageStyle(`
 :root {
-  color-scheme: light;
-  --ink: #1c2430;
-  --muted: #5a6472;
-  --rule: #d5dae1;
-  --band: #f3f5f8;
-  --link: #0b5cad;
   --accepted: #1e7b45;
   --overridden: #d4760a;
   --no-feedback: #aab1ba;
-  --error: #a4161a;
 }
-* { box-sizing: border-box; }
-html {
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans",
-    "Noto Sans CJK SC", "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", sans-serif;
-  font-size: 15px;
-  line-height: 1.5;
-  color: var(--ink);
-  background: #fff;
-}
-body { margin: 0 auto; max-width: 1120px; padding: 24px 32px 40px; }
-h1 { font-size: 1.6rem; line-height: 1.25; margin: 0 0 6px; }
-h2 { font-size: 1.15rem; margin: 0 0 10px; }
-p { margin: 0 0 10px; }
-header { border-bottom: 2px solid var(--ink); padding-bottom: 14px; margin-bottom: 20px; }
-.intro { color: var(--muted); max-width: 72ch; }
-section { margin: 0 0 32px; }
 form.window { display: flex; flex-wrap: wrap; gap: 12px 20px; align-items: flex-end; margin-top: 12px; }
 form.window label, form.login label { display: flex; flex-direction: column; gap: 4px; font-size: 0.85rem; color: var(--muted); }
 input, select, button { font: inherit; color: var(--ink); }
@@ -53,28 +31,14 @@ button {
   background: var(--link); color: #fff; font-weight: 600; cursor: pointer;
 }
 button:hover { background: #094a8c; }
-:focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
 .totals { font-size: 1.05rem; font-weight: 600; margin-bottom: 20px; }
-.empty { padding: 24px; border: 1px dashed var(--rule); background: var(--band); text-align: center; color: var(--muted); }
-.none { color: var(--muted); }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; font-size: 0.92rem; }
-caption { text-align: left; font-size: 0.85rem; color: var(--muted); padding-bottom: 4px; }
-th, td { padding: 6px 10px; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
-thead th { border-bottom: 2px solid var(--ink); font-weight: 600; white-space: nowrap; }
+.empty { padding: 24px; text-align: center; }
 tbody th { font-weight: 400; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.id { white-space: nowrap; }
-tbody tr:nth-child(even) { background: var(--band); }
-.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.compact { width: auto; min-width: 60%; font-size: 0.85rem; margin-top: 12px; }
 table.compact th, table.compact td { padding: 3px 10px; }
-.chart { display: block; width: 100%; max-width: 760px; height: auto; }
-.chart text { font-size: 12px; fill: var(--muted); }
 .chart .axis-title { font-weight: 600; }
 .chart .reason { font-size: 13px; fill: var(--ink); }
 .chart .count { font-size: 12px; fill: var(--ink); font-weight: 600; }
-.chart .grid { stroke: var(--rule); stroke-width: 1; }
-.chart .baseline { stroke: var(--ink); stroke-width: 1; }
 .chart rect { stroke: #fff; stroke-width: 1; }
 .accepted { fill: var(--accepted); background: var(--accepted); }
 .overridden { fill: var(--overridden); background: var(--overridden); }
@@ -85,35 +49,10 @@ table.compact th, table.compact td { padding: 3px 10px; }
 .error { color: var(--error); font-weight: 600; }
 form.login { display: flex; flex-direction: column; gap: 14px; max-width: 360px; margin-top: 20px; }
 form.login button { align-self: flex-start; }
-footer { border-top: 1px solid var(--rule); padding-top: 12px; font-size: 0.85rem; color: var(--muted); }
-footer p { max-width: 90ch; }
-* { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 @media print {
-  @page { margin: 14mm; }
-  html { font-size: 10pt; }
-  body { max-width: none; padding: 0; }
   form.window { display: none; }
-  section { break-inside: avoid; }
-  tr { break-inside: avoid; }
-  tbody tr:nth-child(even) { background: none; }
 }
-`;
-
-/** The style element's hash for the CSP `style-src`, to be put in single quotes there. */
-export const analyticsStyleHash = `sha256-${createHash('sha256').update(analyticsStyle, 'utf8').digest('base64')}`;
-
-const entities: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Safe as element text and as a quoted attribute value. */
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => entities[char] ?? char);
-}
+`);
 
 const dash = '—';
 
@@ -144,27 +83,6 @@ function pageOf(wording: Wording, locale: Locale): Page {
     share: (part, whole) => (whole > 0 ? percent.format(part / whole) : dash),
     weekLabel: (week) => day.format(new Date(`${week}T00:00:00Z`)),
   };
-}
-
-function htmlDocument(locale: Locale, title: string, body: string): string {
-  return `<!doctype html>
-<html lang="${escapeHtml(locale)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${analyticsStyle}</style>
-</head>
-<body>
-${body}
-</body>
-</html>
-`;
-}
-
-/** Coordinates for SVG attributes: one decimal is plenty. */
-function at(value: number): string {
-  return String(Math.round(value * 10) / 10);
 }
 
 function windowForm(from: string, to: string, basePath: string, page: Page): string {
@@ -472,7 +390,7 @@ ${windowForm(from, to, options.basePath, page)}
 ${content}
 </main>
 <footer><p>${escapeHtml(fill(text.footnote, { timeZone: report.timeZone }))}</p></footer>`;
-  return htmlDocument(options.locale, text.title, body);
+  return htmlDocument({ locale: options.locale, title: text.title, style: analyticsStyle, body });
 }
 
 /** The token form in front of the analytics page; `refused` after a token that was not accepted. */
@@ -489,5 +407,5 @@ ${options.refused ? `<p class="error" role="alert">${escapeHtml(login.refused)}<
 <button type="submit">${escapeHtml(login.submit)}</button>
 </form>
 </main>`;
-  return htmlDocument(options.locale, login.title, body);
+  return htmlDocument({ locale: options.locale, title: login.title, style: analyticsStyle, body });
 }

@@ -130,6 +130,7 @@ export function cardContext(input: HookInput<BaseContext>, wordings: Wordings): 
     userId: input.context.userId,
     ...(input.context.encounterId ? { encounterId: input.context.encounterId } : {}),
     modelUrl: (modelId) => `${input.baseUrl}/models${modelId ? `/${modelId}` : ''}`,
+    explainUrl: (cardUuid) => `${input.baseUrl}/explain/${cardUuid}`,
     unreadable: input.unavailable,
     foreignRecords: input.foreignRecords,
     misfiledRecords: input.misfiledRecords,

@@ -21,7 +21,7 @@ export type FeedbackResult =
   /** Cards this process issued but could not record: their feedback cannot be counted. */
   | { kind: 'unrecorded'; cards: string[] };
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Clocks of EHR and service may differ this much. */
 const clockSkewMs = 5 * 60_000;

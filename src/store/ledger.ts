@@ -59,6 +59,7 @@ interface CardRow {
   tier: string | null;
   points: number | null;
   factors: string[];
+  assessment: Pick<AssessmentExtension, 'factors' | 'notAssessed'> | null;
   override_reasons: string[];
   locale: string;
   hook_instance: string;
@@ -75,14 +76,14 @@ interface SuggestionRow {
 
 const insertCards = `
   INSERT INTO issued_card (card_uuid, service, kind, indicator, model, model_version, tier, points, factors,
-    override_reasons, locale, hook_instance, patient_key, issued_at)
+    assessment, override_reasons, locale, hook_instance, patient_key, issued_at)
   SELECT r.card_uuid, r.service, r.kind, r.indicator, r.model, r.model_version, r.tier, r.points,
-         ARRAY(SELECT jsonb_array_elements_text(r.factors)),
+         ARRAY(SELECT jsonb_array_elements_text(r.factors)), r.assessment,
          ARRAY(SELECT jsonb_array_elements_text(r.override_reasons)),
          r.locale, r.hook_instance, r.patient_key, r.issued_at
     FROM jsonb_to_recordset($1::jsonb) AS r(card_uuid uuid, service text, kind text, indicator text,
-      model text, model_version text, tier text, points integer, factors jsonb, override_reasons jsonb,
-      locale text, hook_instance text, patient_key text, issued_at timestamptz)`;
+      model text, model_version text, tier text, points integer, factors jsonb, assessment jsonb,
+      override_reasons jsonb, locale text, hook_instance text, patient_key text, issued_at timestamptz)`;
 
 const insertSuggestions = `
   INSERT INTO issued_suggestion (suggestion_uuid, card_uuid, key, label)
@@ -177,6 +178,9 @@ export class CardLedger {
           tier: assessment?.tier ?? null,
           points: assessment?.points ?? null,
           factors: assessment?.factors.map((f) => f.id) ?? [],
+          assessment: assessment?.model
+            ? { factors: assessment.factors, notAssessed: assessment.notAssessed }
+            : null,
           override_reasons: card.overrideReasons?.map((r) => r.code ?? '') ?? [],
           locale: issued.locale,
           hook_instance: issued.hookInstance,

@@ -2,12 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadWordings } from '../../src/cards/wording.ts';
 import { loadModels } from '../../src/clinical/model-files.ts';
-import {
-  analyticsStyle,
-  analyticsStyleHash,
-  renderAnalyticsLogin,
-  renderAnalyticsPage,
-} from '../../src/pages/analytics-page.ts';
+import { analyticsStyle, renderAnalyticsLogin, renderAnalyticsPage } from '../../src/pages/analytics-page.ts';
 import type { AnalyticsReport, CardGroup } from '../../src/store/analytics-report.ts';
 
 const wordings = loadWordings(Object.values(loadModels()));
@@ -368,15 +363,15 @@ describe('analytics page style', () => {
   it('has one style element, hashed for the CSP, and no script or style attribute', () => {
     for (const html of pages) {
       const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map(([, text]) => text);
-      expect(styles).toEqual([analyticsStyle]);
+      expect(styles).toEqual([analyticsStyle.css]);
       expect(html).not.toMatch(/\sstyle=|<script|\son\w+=|javascript:/i);
     }
-    const hash = createHash('sha256').update(analyticsStyle, 'utf8').digest('base64');
-    expect(analyticsStyleHash).toBe(`sha256-${hash}`);
+    const hash = createHash('sha256').update(analyticsStyle.css, 'utf8').digest('base64');
+    expect(analyticsStyle.hash).toBe(`sha256-${hash}`);
   });
 
   it('uses a font stack with Simplified Chinese fonts', () => {
     for (const font of ['"Noto Sans CJK SC"', '"PingFang SC"', '"Microsoft YaHei"'])
-      expect(analyticsStyle).toContain(font);
+      expect(analyticsStyle.css).toContain(font);
   });
 });

@@ -31,6 +31,7 @@ function context(
     userId: 'Practitioner/dr1',
     encounterId: 'e1',
     modelUrl: (id) => `https://cds.example/models${id ? `/${id}` : ''}`,
+    explainUrl: (uuid) => `https://cds.example/explain/${uuid}`,
     unreadable: data.unreadable ?? [],
     foreignRecords: data.foreignRecords ?? 0,
     misfiledRecords: data.misfiledRecords ?? 0,

@@ -1,0 +1,123 @@
+/**
+ * A model as clinicians read it (`/models/{id}` in a browser): how points are counted, the tiers, each
+ * factor with its points, odds ratio and source and whether it can be acted on, what is shown without
+ * points, and the limits. Machines get the model file itself as JSON.
+ */
+import { oddsRatioText, tierRanges } from '../cards/risk-card.ts';
+import { fill, type Wording, word } from '../cards/wording.ts';
+import type { Model } from '../clinical/model.ts';
+import type { Locale } from '../config.ts';
+import { bandBound, citationHtml } from './model-text.ts';
+import { escapeHtml, htmlDocument, notFoundDocument, pageStyle } from './page-frame.ts';
+
+export const modelStyle = pageStyle(`
+table.model th[scope="row"] { font-weight: 600; }
+ul.bands { list-style: none; margin: 0; padding: 0; }
+td.rule { white-space: nowrap; }
+table.tiers { width: auto; min-width: 40%; }
+ul.limits li { margin-bottom: 6px; max-width: 90ch; }
+`);
+
+type Factor = Model['factors'][number];
+
+function ruleHtml(factor: Pick<Factor, 'rule'>, text: Wording['modelPage']): string {
+  const { rule } = factor;
+  if (rule.type === 'present') return escapeHtml(fill(text.present, { points: rule.points }));
+  const items = rule.bands.map(
+    (band) => `<li>${escapeHtml(fill(text.band, { bound: bandBound(band), points: band.points }))}</li>`,
+  );
+  return `<ul class="bands">${items.join('')}</ul>`;
+}
+
+/** The factor's odds ratio and those of its bands, with their sources. */
+function evidence(factor: Factor, wording: Wording): { oddsRatios: string; sources: string } {
+  const own = factor.rule.type === 'bands' ? factor.rule.bands : [];
+  const entries = [
+    { oddsRatio: factor.oddsRatio, citation: factor.citation, bound: undefined as string | undefined },
+    ...own
+      .filter((band) => band.oddsRatio || band.citation)
+      .map((band) => ({
+        oddsRatio: band.oddsRatio ?? factor.oddsRatio,
+        citation: band.citation ?? factor.citation,
+        bound: bandBound(band),
+      })),
+  ];
+  const label = (bound: string | undefined) =>
+    bound ? `${escapeHtml(bound)}${escapeHtml(wording.values.listIntro)}` : '';
+  return {
+    oddsRatios: entries
+      .map((e) => `${label(e.bound)}${escapeHtml(oddsRatioText(e.oddsRatio, wording))}`)
+      .join('<br>'),
+    sources: entries.map((e) => `${label(e.bound)}${citationHtml(e.citation, wording)}`).join('<br>'),
+  };
+}
+
+function factorsTable(model: Model, wording: Wording): string {
+  const text = wording.modelPage;
+  const rows = model.factors.map((factor) => {
+    const { oddsRatios, sources } = evidence(factor, wording);
+    const provisional = factor.provisional
+      ? ` <span class="provisional">(${escapeHtml(text.provisional)})</span>`
+      : '';
+    const tag = factor.modifiable
+      ? `<span class="tag">${escapeHtml(wording.explain.tags[factor.modifiable])}</span>`
+      : '';
+    return `<tr data-factor="${escapeHtml(factor.id)}"><th scope="row">${escapeHtml(word(wording.factors, factor.id))}${provisional}</th><td class="rule">${ruleHtml(factor, text)}</td><td>${oddsRatios}</td><td>${sources}</td><td>${tag}</td></tr>`;
+  });
+  const { columns } = text;
+  const headers = [columns.factor, columns.rule, columns.oddsRatio, columns.source, columns.modifiable]
+    .map((label) => `<th scope="col">${escapeHtml(label)}</th>`)
+    .join('');
+  return `<div class="scroll"><table class="model" id="factors"><thead><tr>${headers}</tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table></div>`;
+}
+
+export function renderModelPage(
+  model: Model,
+  wording: Wording,
+  options: { locale: Locale; jsonUrl: string },
+): string {
+  const text = wording.modelPage;
+  const title = fill(text.title, { kind: wording.analytics.kinds[model.kind], model: model.id });
+  const tiers = tierRanges(model).map(
+    ({ id, range }) =>
+      `<tr><th scope="row">${escapeHtml(word(wording.tiers, id))}</th><td>${escapeHtml(fill(text.tierRange, { range }))}</td></tr>`,
+  );
+  const shown =
+    model.shownNotScored.length > 0
+      ? `<section aria-labelledby="shown-title">
+<h2 id="shown-title">${escapeHtml(text.shownHeading)}</h2>
+<p class="intro">${escapeHtml(text.shownIntro)}</p>
+<ul>${model.shownNotScored.map((f) => `<li>${escapeHtml(word(wording.factors, f.id))}</li>`).join('')}</ul>
+</section>`
+      : '';
+  const body = `<header>
+<h1>${escapeHtml(title)}</h1>
+<p class="intro">${escapeHtml(fill(text.version, { version: model.version }))} ${escapeHtml(text.pointsRule)}</p>
+</header>
+<main>
+<section aria-labelledby="tiers-title">
+<h2 id="tiers-title">${escapeHtml(text.tiersHeading)}</h2>
+<table class="tiers" id="tiers"><tbody>${tiers.join('')}</tbody></table>
+</section>
+<section aria-labelledby="factors-title">
+<h2 id="factors-title">${escapeHtml(text.factorsHeading)}</h2>
+${factorsTable(model, wording)}
+</section>
+${shown}
+<section aria-labelledby="limits-title">
+<h2 id="limits-title">${escapeHtml(text.limitsHeading)}</h2>
+<ul class="limits">${text.limits.map((limit) => `<li>${escapeHtml(limit)}</li>`).join('')}</ul>
+</section>
+</main>
+<footer><p><a href="${escapeHtml(options.jsonUrl)}" type="application/json">${escapeHtml(text.json)}</a></p></footer>`;
+  return htmlDocument({ locale: options.locale, title, style: modelStyle, body });
+}
+
+/** The page for a model id that is not loaded. */
+export function renderModelNotFound(wording: Wording, options: { locale: Locale; id: string }): string {
+  const { notFound } = wording.modelPage;
+  const text = fill(notFound.text, { id: options.id });
+  return notFoundDocument({ locale: options.locale, title: notFound.title, text, style: modelStyle });
+}

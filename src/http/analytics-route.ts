@@ -13,8 +13,7 @@ import { analyticsStyle, renderAnalyticsLogin, renderAnalyticsPage } from '../pa
 import { cardAnalytics } from '../store/analytics.ts';
 import type { Store } from '../store/store.ts';
 import { HttpError, InvalidRequest, NotFound } from './errors.ts';
-import { sendPage } from './explain-route.ts';
-import { negotiateLocale } from './locale.ts';
+import { pageLocale, sendPage } from './page-response.ts';
 
 const cookieName = 'pvp-cds-analytics';
 const defaultWeeks = 12;
@@ -80,12 +79,6 @@ function windowOf(req: Request, config: Config, now: Date): { from: string; to: 
   return { from, to };
 }
 
-function pageLocale(req: Request, config: Config): Locale {
-  const asked = req.query.lang;
-  if (typeof asked === 'string' && (locales as readonly string[]).includes(asked)) return asked as Locale;
-  return negotiateLocale(req.get('accept-language'), config.defaultLocale);
-}
-
 /** The page's own parameters, kept across the login form and its redirect. */
 function pageQuery(req: Request, locale: Locale): string {
   const query = new URLSearchParams({ lang: locale });
@@ -122,7 +115,7 @@ export function analyticsRouter(options: AnalyticsRouteOptions): Router {
   const secure = config.nodeEnv === 'production';
   /** 401 with the sign-in form, which posts back to /login with the page's own parameters. */
   const sendLogin = (req: Request, res: Response, refused: boolean) => {
-    const locale = pageLocale(req, config);
+    const locale = pageLocale(req, config.defaultLocale);
     const action = `${req.baseUrl}/login?${pageQuery(req, locale)}`;
     sendAnalyticsPage(res, 401, renderAnalyticsLogin(wordings[locale], { locale, action, refused }));
   };
@@ -136,7 +129,7 @@ export function analyticsRouter(options: AnalyticsRouteOptions): Router {
   });
 
   router.get('/', async (req, res) => {
-    const locale = pageLocale(req, config);
+    const locale = pageLocale(req, config.defaultLocale);
     if (!authorised(req, token)) {
       sendLogin(req, res, false);
       return;
@@ -149,7 +142,7 @@ export function analyticsRouter(options: AnalyticsRouteOptions): Router {
   });
 
   router.post('/login', express.urlencoded({ extended: false, limit: 4096 }), (req, res) => {
-    const locale = pageLocale(req, config);
+    const locale = pageLocale(req, config.defaultLocale);
     const given = (req.body as { token?: unknown } | undefined)?.token;
     if (typeof given !== 'string' || !sameSecret(given, token)) {
       sendLogin(req, res, true);

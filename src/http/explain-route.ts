@@ -4,15 +4,15 @@
  * identifier. Unknown, expired or unrecorded cards answer 404: a page for browsers, an
  * OperationOutcome for other callers.
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import type { Wordings } from '../cards/wording.ts';
 import type { Model } from '../clinical/model.ts';
 import { type Config, type Locale, locales } from '../config.ts';
 import { explainStyle, renderExplainNotFound, renderExplainPage } from '../pages/explain-page.ts';
-import { type PageStyle, pagePolicy } from '../pages/page-frame.ts';
 import { recordedAssessment } from '../store/card-assessments.ts';
 import type { Store } from '../store/store.ts';
 import { NotFound } from './errors.ts';
+import { askedLocale, sendPage, wantsPage } from './page-response.ts';
 import { baseUrlOf } from './public-url.ts';
 
 export interface ExplainRouteOptions {
@@ -23,28 +23,7 @@ export interface ExplainRouteOptions {
   now: () => Date;
 }
 
-const isLocale = (value: unknown): value is Locale =>
-  typeof value === 'string' && (locales as readonly string[]).includes(value);
-
-/** Sends a server-rendered page with its style's CSP (and `extra` directives). */
-export function sendPage(
-  res: Response,
-  status: number,
-  style: PageStyle,
-  html: string,
-  extra?: string,
-): void {
-  res
-    .status(status)
-    .set({ 'Content-Security-Policy': pagePolicy(style, extra), 'Cache-Control': 'no-store' })
-    .type('html')
-    .send(html);
-}
-
-/** Whether the caller is a browser that would rather read a page than JSON. */
-export function wantsPage(req: Request): boolean {
-  return req.accepts(['json', 'html']) === 'html';
-}
+const isLocale = (value: string): value is Locale => (locales as readonly string[]).includes(value);
 
 export function explainRoute(options: ExplainRouteOptions): RequestHandler {
   const { config, store, models, wordings } = options;
@@ -55,20 +34,16 @@ export function explainRoute(options: ExplainRouteOptions): RequestHandler {
       retentionDays: config.retentionDays,
     });
     const model = recorded && models.get(recorded.model);
-    const requested = req.query.lang;
+    const asked = askedLocale(req);
     if (!recorded || !model) {
       const why = store.ledger.wasLost(uuid) ? 'its record could not be written' : 'unknown or expired';
       if (!wantsPage(req)) throw new NotFound(`No risk card '${uuid}' to explain: ${why}.`);
-      const locale = isLocale(requested) ? requested : config.defaultLocale;
+      const locale = asked ?? config.defaultLocale;
       const html = renderExplainNotFound(wordings[locale], { locale, retentionDays: config.retentionDays });
       sendPage(res, 404, explainStyle, html);
       return;
     }
-    const locale = isLocale(requested)
-      ? requested
-      : isLocale(recorded.locale)
-        ? recorded.locale
-        : config.defaultLocale;
+    const locale = asked ?? (isLocale(recorded.locale) ? recorded.locale : config.defaultLocale);
     const html = renderExplainPage(recorded, model, wordings[locale], {
       locale,
       modelUrl: `${baseUrlOf(req, config)}/models/${model.id}?lang=${locale}`,

@@ -6,11 +6,10 @@
 import { Router } from 'express';
 import type { Wordings } from '../cards/wording.ts';
 import type { Model } from '../clinical/model.ts';
-import { type Config, type Locale, locales } from '../config.ts';
+import type { Config } from '../config.ts';
 import { modelStyle, renderModelNotFound, renderModelPage } from '../pages/model-page.ts';
 import { NotFound } from './errors.ts';
-import { sendPage, wantsPage } from './explain-route.ts';
-import { negotiateLocale } from './locale.ts';
+import { pageLocale, sendPage, wantsPage } from './page-response.ts';
 
 export function modelsRouter(options: {
   config: Config;
@@ -25,11 +24,7 @@ export function modelsRouter(options: {
   router.get('/:id', (req, res) => {
     const model = models.get(req.params.id);
     const page = req.query.format !== 'json' && wantsPage(req);
-    const requested = req.query.lang;
-    const locale: Locale =
-      typeof requested === 'string' && (locales as readonly string[]).includes(requested)
-        ? (requested as Locale)
-        : negotiateLocale(req.get('accept-language'), config.defaultLocale);
+    const locale = pageLocale(req, config.defaultLocale);
     res.vary('Accept').vary('Accept-Language');
     if (!model) {
       if (!page) throw new NotFound(`No model with id '${req.params.id}'.`);

@@ -24,6 +24,7 @@ export async function benchServiceEnv(options: {
     PORT: String(options.port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
     PUBLIC_BASE_URL: `http://127.0.0.1:${options.port}`,
     CDS_CLIENTS_FILE: options.clientsFile,
     RATE_LIMIT_PER_MINUTE: '1000000',

@@ -22,7 +22,8 @@ const integer = (min: number, max: number) => z.coerce.number().int().min(min).m
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: integer(0, 65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Address to listen on: loopback by default outside production, where it must be set (`0.0.0.0` for all). */
+  HOST: z.string().min(1).optional(),
   /** Public base URL of this service (behind a proxy); used for links to the model descriptions. */
   PUBLIC_BASE_URL: z
     .url({ protocol: /^https?$/ })
@@ -45,6 +46,12 @@ const envSchema = z.object({
   /** Largest request body accepted (bytes). */
   BODY_LIMIT_BYTES: integer(1024, 50 * 1024 * 1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` lines (default in test and production) or `pretty` for people (default in development). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /** Longest wait, after SIGTERM, for the answers in flight; then the process exits anyway. */
+  SHUTDOWN_GRACE_MS: integer(0, 600_000).default(10_000),
+  /** Bearer token for /metrics; without it /metrics is open (it carries no patient data). */
+  METRICS_TOKEN: z.string().min(24, { message: 'must be at least 24 characters' }).optional(),
   /** `off` accepts unauthenticated calls (development only; refused in production). */
   CDS_AUTH: z.enum(['on', 'off']).default('on'),
   /** JSON file of trusted CDS clients; without it, development trusts the public CDS Hooks sandbox. */
@@ -87,6 +94,9 @@ export type Config = {
   clinicTimeZone: string;
   bodyLimitBytes: number;
   logLevel: string;
+  logFormat: 'json' | 'pretty';
+  shutdownGraceMs: number;
+  metricsToken: string | undefined;
   auth: 'on' | 'off';
   clientsFile: string | undefined;
   tokenLeewaySeconds: number;
@@ -105,11 +115,25 @@ export type Config = {
   analyticsToken: string | undefined;
 };
 
+/** Every setting the service reads, by its variable name. */
+export const settingNames = Object.keys(envSchema.shape) as Array<keyof typeof envSchema.shape>;
+
+/** Settings whose values are never printed or logged. */
+const secretSettings = new Set<string>(['PATIENT_KEY_SECRET', 'ANALYTICS_TOKEN', 'METRICS_TOKEN']);
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+type Settings = z.infer<typeof envSchema> & {
+  HOST: string;
+  LOG_FORMAT: 'json' | 'pretty';
+  /** `*`, or the allowed origins comma-separated (empty: none). */
+  CORS_ORIGINS: string;
+};
+
+/** The settings in effect: validated, defaults applied, production's refusals checked. */
+function effectiveSettings(env: Record<string, string | undefined>): Settings {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -117,30 +141,56 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
-  if (production && e.CDS_AUTH === 'off')
-    throw new ConfigError('invalid configuration: CDS_AUTH: off is refused in production');
-  if (production && e.CDS_AUTH === 'on' && !e.CDS_CLIENTS_FILE) {
-    throw new ConfigError(
-      'invalid configuration: CDS_CLIENTS_FILE: production needs the trusted CDS clients',
-    );
-  }
-  if (production && !e.PUBLIC_BASE_URL) {
-    throw new ConfigError(
-      'invalid configuration: PUBLIC_BASE_URL: production needs it to check the token audience',
-    );
-  }
-  const cors = e.CORS_ORIGINS?.trim();
+  const refuse = (message: string) => {
+    throw new ConfigError(`invalid configuration: ${message}`);
+  };
+  if (production && e.CDS_AUTH === 'off') refuse('CDS_AUTH: off is refused in production');
+  if (production && e.CDS_AUTH === 'on' && !e.CDS_CLIENTS_FILE)
+    refuse('CDS_CLIENTS_FILE: production needs the trusted CDS clients');
+  if (production && !e.PUBLIC_BASE_URL)
+    refuse('PUBLIC_BASE_URL: production needs it to check the token audience');
+  if (production && !e.HOST)
+    refuse('HOST: production needs the address to listen on set explicitly (0.0.0.0 for every interface)');
+  return {
+    ...e,
+    HOST: e.HOST ?? '127.0.0.1',
+    CORS_ORIGINS: e.CORS_ORIGINS?.trim() ?? (production ? '' : '*'),
+    LOG_FORMAT: e.LOG_FORMAT ?? (e.NODE_ENV === 'development' ? 'pretty' : 'json'),
+  };
+}
+
+/** A database URL without its password. */
+function maskedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '*****';
+  return parsed.toString();
+}
+
+/**
+ * The effective configuration, one `NAME=value` line per setting (unset ones as `NAME=`), secrets
+ * shown only as set or not: what `npm start -- --print-config` prints.
+ */
+export function printableConfig(env: Record<string, string | undefined> = process.env): string {
+  const settings: Record<string, unknown> = effectiveSettings(env);
+  return settingNames
+    .map((name) => {
+      const value = settings[name];
+      if (value === undefined) return `${name}=`;
+      if (secretSettings.has(name)) return `${name}=(set, masked)`;
+      if (name === 'DATABASE_URL') return `${name}=${maskedUrl(String(value))}`;
+      return `${name}=${String(value)}`;
+    })
+    .join('\n');
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const e = effectiveSettings(env);
   const corsOrigins: Config['corsOrigins'] =
-    cors === undefined
-      ? production
-        ? []
-        : '*'
-      : cors === '*'
-        ? '*'
-        : cors
-            .split(',')
-            .map((o) => o.trim())
-            .filter(Boolean);
+    e.CORS_ORIGINS === '*'
+      ? '*'
+      : e.CORS_ORIGINS.split(',')
+          .map((o) => o.trim())
+          .filter(Boolean);
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -154,6 +204,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clinicTimeZone: e.CLINIC_TIME_ZONE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    metricsToken: e.METRICS_TOKEN,
     auth: e.CDS_AUTH,
     clientsFile: e.CDS_CLIENTS_FILE,
     tokenLeewaySeconds: e.CDS_TOKEN_LEEWAY_S,

@@ -8,7 +8,7 @@ import type express from 'express';
 import { loadWordings } from './cards/wording.ts';
 import { loadModels } from './clinical/model-files.ts';
 import type { Config } from './config.ts';
-import { type AppDependencies, createApp } from './http/app.ts';
+import { type AppDependencies, createApp, lifecycleOf } from './http/app.ts';
 import type { Logger } from './observability/logger.ts';
 import { orderSelectService } from './services/order-select.ts';
 import { orderSignService } from './services/order-sign.ts';
@@ -42,7 +42,9 @@ export function assembleApp(
 
 /**
  * Listens as deployed: bounded header and request times, a fatal exit when the port cannot be had, and
- * a graceful shutdown on SIGTERM/SIGINT (in-flight answers finish, the store closes; 10 s at most).
+ * a graceful shutdown on SIGTERM/SIGINT: readiness turns off at once (so the load balancer stops
+ * sending), the answers in flight finish and their cards are recorded, the store closes, exit 0. After
+ * SHUTDOWN_GRACE_MS the process exits 1 whatever is still running.
  */
 export function serve(
   app: express.Express,
@@ -63,29 +65,37 @@ export function serve(
     logger.fatal({ error: error.message }, 'cannot listen');
     process.exit(1);
   });
-  // In-flight answers finish and their cards are recorded, then the database closes cleanly.
+  const lifecycle = lifecycleOf(app);
   // A second signal (npm forwards one, a supervisor sends another) must not cut the drain short.
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    server.close(() => {
-      store.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error(
-            { error: error instanceof Error ? error.name : 'error' },
-            'database did not close cleanly',
-          );
-          process.exit(1);
-        },
+    const started = performance.now();
+    logger.info({ signal, inFlight: lifecycle.inFlight, graceMs: config.shutdownGraceMs }, 'draining');
+    setTimeout(() => {
+      logger.error(
+        { inFlight: lifecycle.inFlight, graceMs: config.shutdownGraceMs },
+        'shutdown grace period over: exiting with answers still in flight',
       );
-    });
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 10_000).unref();
+      process.exit(1);
+    }, config.shutdownGraceMs).unref();
+    await lifecycle.drain();
+    server.close();
+    server.closeAllConnections();
+    try {
+      await store.close();
+    } catch (error) {
+      logger.error(
+        { error: error instanceof Error ? error.name : 'error' },
+        'database did not close cleanly',
+      );
+      process.exit(1);
+    }
+    logger.info({ ms: Math.round(performance.now() - started) }, 'stopped');
+    process.exit(0);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   return server;
 }

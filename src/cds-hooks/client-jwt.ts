@@ -78,27 +78,47 @@ export interface VerifiedClient {
 
 type KeyLookup = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>;
 
+type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
+
 interface ClientKeys {
   client: TrustedClient;
   inline: KeyLookup | undefined;
   remote: Map<string, KeyLookup>;
+  remoteSets: RemoteKeySet[];
 }
 
 function keysOf(client: TrustedClient, options: ClientVerifierOptions): ClientKeys {
+  const remoteSets = client.jwksUrls.map((url) =>
+    createRemoteJWKSet(new URL(url), {
+      timeoutDuration: options.jwksTimeoutMs,
+      cooldownDuration: options.jwksCooldownMs,
+      cacheMaxAge: 10 * 60_000,
+    }),
+  );
   const remote = new Map<string, KeyLookup>(
-    client.jwksUrls.map((url) => [
-      url,
-      createRemoteJWKSet(new URL(url), {
-        timeoutDuration: options.jwksTimeoutMs,
-        cooldownDuration: options.jwksCooldownMs,
-        cacheMaxAge: 10 * 60_000,
-      }) as KeyLookup,
-    ]),
+    client.jwksUrls.map((url, i) => [url, remoteSets[i] as KeyLookup]),
   );
   const inline = client.jwks
     ? (createLocalJWKSet(client.jwks as Parameters<typeof createLocalJWKSet>[0]) as KeyLookup)
     : undefined;
-  return { client, inline, remote };
+  return { client, inline, remote, remoteSets };
+}
+
+/**
+ * Whether a client's keys can be had: inline keys, or a JWK Set already fetched (jose keeps the last
+ * good copy), or one that loads now. A set is fetched here at most once per cooldown after it loaded.
+ */
+async function keysAvailable(keys: ClientKeys): Promise<boolean> {
+  if (keys.inline) return true;
+  for (const set of keys.remoteSets) {
+    if (set.jwks() !== undefined) return true;
+  }
+  for (const set of keys.remoteSets) {
+    if (set.coolingDown) continue;
+    await set.reload().catch(() => undefined);
+    if (set.jwks() !== undefined) return true;
+  }
+  return false;
 }
 
 /**
@@ -170,6 +190,12 @@ export function createClientVerifier(options: ClientVerifierOptions) {
   const accepted: readonly string[] = acceptedAlgorithms;
 
   return {
+    /** The issuers none of whose keys can be had (empty when every client's can). */
+    async issuersWithoutKeys(): Promise<string[]> {
+      const all = [...byIssuer.values()];
+      const available = await Promise.all(all.map(keysAvailable));
+      return all.filter((_, i) => !available[i]).map((keys) => keys.client.iss);
+    },
     /** Verifies `Authorization: Bearer <JWT>` for a call to `audience` (the URL called). */
     async verify(authorization: string | undefined, audience: string): Promise<VerifiedClient> {
       const match = /^Bearer\s+([A-Za-z0-9\-_.]+)$/.exec(authorization ?? '');

@@ -4,14 +4,15 @@
  * the token as a bearer header or, for a browser, from a login form that sets an HttpOnly cookie
  * holding an HMAC of the token (never the token itself).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import express, { type Request, type Response, Router } from 'express';
 import type { Wordings } from '../cards/wording.ts';
 import { addDays, clinicalDay, daysBetween } from '../clinical/clinical-dates.ts';
-import { type Config, type Locale, locales } from '../config.ts';
+import type { Config, Locale } from '../config.ts';
 import { analyticsStyle, renderAnalyticsLogin, renderAnalyticsPage } from '../pages/analytics-page.ts';
 import { cardAnalytics } from '../store/analytics.ts';
 import type { Store } from '../store/store.ts';
+import { bearerToken, sameSecret } from './bearer.ts';
 import { HttpError, InvalidRequest, NotFound } from './errors.ts';
 import { pageLocale, sendPage } from './page-response.ts';
 
@@ -24,14 +25,6 @@ class AnalyticsUnauthorized extends HttpError {
     super(401, 'login', 'Analytics need the bearer token configured as ANALYTICS_TOKEN.');
     this.name = 'AnalyticsUnauthorized';
   }
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
 }
 
 function sessionValue(token: string): string {
@@ -47,7 +40,7 @@ function cookie(req: Request, name: string): string | undefined {
 }
 
 function authorised(req: Request, token: string): boolean {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+  const bearer = bearerToken(req);
   if (bearer !== undefined) return sameSecret(bearer, token);
   const session = cookie(req, cookieName);
   return session !== undefined && sameSecret(session, sessionValue(token));

@@ -1,24 +1,32 @@
 /**
- * The express app (no listen): security headers, CORS for browser clients, JSON body with a size
- * limit, request logs without PHI, discovery, the hook services, feedback, analytics, the model
+ * The express app (no listen): security headers (helmet), CORS for browser clients (cors), a request
+ * id and one log line per request without PHI, metrics, health and readiness, the per-client rate
+ * limit, a JSON body with a size limit, discovery, the hook services, feedback, analytics, the model
  * descriptions, the picture of each risk card, errors.
  */
+import cors from 'cors';
 import express, { type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Wordings } from '../cards/wording.ts';
 import type { ClientVerifier } from '../cds-hooks/client-jwt.ts';
 import type { BaseContext, CdsService } from '../cds-hooks/service.ts';
 import type { Models } from '../clinical/model-files.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
+import { createMetrics, type Metrics } from '../observability/metrics.ts';
+import { requestIdFrom, runWithRequestId } from '../observability/request-context.ts';
 import type { Store } from '../store/store.ts';
 import { analyticsRouter } from './analytics-route.ts';
 import { clientAuth } from './client-auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { explainRoute } from './explain-route.ts';
 import { feedbackRoute } from './feedback-route.ts';
-import { type HookRouteOptions, hookRoute } from './hook-route.ts';
+import { type HookLog, type HookRouteOptions, hookLogOf, hookRoute } from './hook-route.ts';
+import { Lifecycle } from './lifecycle.ts';
 import { modelsRouter } from './models-route.ts';
-import { rateLimit } from './rate-limit.ts';
+import { operationsRouter } from './operations-routes.ts';
+import { createRateLimiter, rateLimit } from './rate-limit.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -32,54 +40,56 @@ export interface AppDependencies {
   fhirReader?: HookRouteOptions['fhirReader'];
   /** Verifies CDS clients' JWTs; absent only when authentication is off (development). */
   verifier: ClientVerifier | undefined;
+  /** This app's metrics; made here when not given. */
+  metrics?: Metrics;
+  /** Per-client call counts; by default in the store's database (shared by replicas on PostgreSQL). */
+  rateLimiter?: RateLimiterAbstract;
 }
 
-const securityHeaders: RequestHandler = (_req, res, next) => {
-  res.set({
-    'X-Content-Type-Options': 'nosniff',
-    'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
-    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
-    'Cross-Origin-Resource-Policy': 'cross-origin',
-  });
-  next();
+/** What `serve` needs of an app it did not build: its draining state. */
+export function lifecycleOf(app: express.Express): Lifecycle {
+  return app.locals.lifecycle as Lifecycle;
+}
+
+/** Every line logged while a request is handled carries its id; the caller gets it back. */
+const requestId: RequestHandler = (req, res, next) => {
+  const id = requestIdFrom(req.get('x-request-id'));
+  res.locals.requestId = id;
+  res.set('X-Request-Id', id);
+  runWithRequestId(id, next);
 };
 
-/** Browser clients (the CDS Hooks sandbox) call us cross-origin; preflights carry no credentials. */
-function cors(origins: Config['corsOrigins']): RequestHandler {
-  return (req, res, next) => {
-    const origin = req.get('origin');
-    const allowed = origins === '*' ? '*' : origin && origins.includes(origin) ? origin : undefined;
-    if (allowed) {
-      res.set({
-        'Access-Control-Allow-Origin': allowed,
-        'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-        'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept-Language',
-        'Access-Control-Max-Age': '600',
-      });
-      if (allowed !== '*') res.vary('Origin');
-    }
-    if (req.method === 'OPTIONS') {
-      res.status(204).end();
-      return;
-    }
-    next();
-  };
+/** Reading a body continues in the socket's context, not the request's: enter it again. */
+const sameRequestId: RequestHandler = (_req, res, next) => {
+  runWithRequestId(res.locals.requestId as string, next);
+};
+
+const topLevel = new Set(['cds-services', 'analytics', 'models', 'explain']);
+
+/** A request refused before a route took it (401, 429, 404) is counted under its top-level path. */
+function unmatchedRoute(path: string): string {
+  const first = path.split('/')[1] ?? '';
+  return topLevel.has(first) ? `/${first}/*` : 'unmatched';
 }
 
-function requestLog(logger: Logger): RequestHandler {
+/**
+ * One line and the response counters per request, when it has been answered: the route pattern (the
+ * path itself may carry a card's uuid), the status, the time, and for hooks what the hook route
+ * noted (service, hook, data source, FHIR calls and their time), never a patient's data.
+ */
+function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
-    res.on('finish', () => {
-      logger.info(
-        {
-          method: req.method,
-          path: req.path,
-          status: res.statusCode,
-          ms: Math.round(performance.now() - started),
-        },
-        'request',
-      );
+    res.once('finish', () => {
+      const ms = performance.now() - started;
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : unmatchedRoute(req.path);
+      const status = res.statusCode;
+      const hook: HookLog | undefined = hookLogOf(res);
+      metrics.httpResponses.inc({ route, status });
+      if (hook) metrics.hookDuration.observe({ service: hook.cdsService, status }, ms / 1000);
+      runWithRequestId(res.locals.requestId as string, () => {
+        logger.info({ method: req.method, route, status, ms: Math.round(ms), ...hook }, 'request');
+      });
     });
     next();
   };
@@ -87,33 +97,69 @@ function requestLog(logger: Logger): RequestHandler {
 
 export function createApp(deps: AppDependencies): express.Express {
   const { config, logger } = deps;
+  const metrics = deps.metrics ?? createMetrics({ ledgerCardsLost: () => deps.store.ledger.lostCount });
+  const lifecycle = new Lifecycle();
   const services = new Map(deps.services.map((s) => [s.definition.id, s]));
   const models = new Map(Object.values(deps.models).map((m) => [m.id, m]));
   const modelVersions = Object.fromEntries([...models.values()].map((m) => [m.id, m.version]));
   const now = deps.now ?? (() => new Date());
   const app = express();
+  app.locals.lifecycle = lifecycle;
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(securityHeaders, cors(config.corsOrigins), requestLog(logger));
+  app.use(
+    helmet({
+      // JSON for machines; the pages set their own policy (src/pages/page-frame.ts).
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      },
+      // The CDS Hooks sandbox and EHRs' browser apps read our answers from their own origins.
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+      referrerPolicy: { policy: 'no-referrer' },
+      xFrameOptions: { action: 'deny' },
+    }),
+    // Preflights carry no credentials; the JWT comes in the Authorization header.
+    cors({
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Accept-Language'],
+      exposedHeaders: ['Retry-After', 'X-Request-Id'],
+      maxAge: 600,
+      optionsSuccessStatus: 204,
+    }),
+    requestId,
+    requestLog(logger, metrics),
+  );
+  // Probes and scrapes are not work in flight: they must keep answering while the service drains.
+  app.use(
+    operationsRouter({ config, logger, db: deps.store.db, verifier: deps.verifier, metrics, lifecycle }),
+  );
+  app.use(lifecycle.tracker);
   // Callers are verified before their bodies are read; the model descriptions and health stay public.
-  app.use('/cds-services', clientAuth(config, deps.verifier, logger), rateLimit(config.rateLimitPerMinute));
-  app.use(express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+  app.use(
+    '/cds-services',
+    clientAuth(config, deps.verifier, logger, metrics),
+    rateLimit(deps.rateLimiter ?? createRateLimiter(config.rateLimitPerMinute, deps.store.db)),
+  );
+  app.use(
+    express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] }),
+    sameRequestId,
+  );
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
   app.get('/cds-services', (_req, res) => {
     res.json({ services: deps.services.map((s) => s.definition) });
   });
   app.post(
     '/cds-services/:id/feedback',
-    feedbackRoute({ serviceIds: new Set(services.keys()), store: deps.store, logger, now }),
+    feedbackRoute({ serviceIds: new Set(services.keys()), store: deps.store, logger, metrics, now }),
   );
   app.post(
     '/cds-services/:id',
     hookRoute({
       config,
       logger,
+      metrics,
       services,
       now,
       fhirReader: deps.fhirReader,
@@ -127,6 +173,6 @@ export function createApp(deps: AppDependencies): express.Express {
     explainRoute({ config, store: deps.store, models, wordings: deps.wordings, now }),
   );
   app.use(notFoundHandler);
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, metrics));
   return app;
 }

@@ -8,6 +8,7 @@ import { ClientTokenRefused, type ClientVerifier } from '../cds-hooks/client-jwt
 import type { TrustedClient } from '../cds-hooks/trusted-clients.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { Unauthorized } from './errors.ts';
 import { calledUrl } from './public-url.ts';
 
@@ -19,6 +20,7 @@ export function clientAuth(
   config: Config,
   verifier: ClientVerifier | undefined,
   logger: Logger,
+  metrics: Metrics,
 ): RequestHandler {
   return async (req, res, next) => {
     if (!verifier) {
@@ -29,6 +31,7 @@ export function clientAuth(
       res.locals.cdsClient = (await verifier.verify(req.get('authorization'), calledUrl(req, config))).client;
     } catch (error) {
       if (!(error instanceof ClientTokenRefused)) throw error;
+      metrics.clientTokensRefused.inc({ check: error.check });
       logger.warn(
         { check: error.check, issuer: error.issuer, path: req.originalUrl.split('?')[0] },
         'client token refused',

@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { OperationOutcome } from 'fhir/r4';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { StoreUnavailable } from '../store/database.ts';
 import { HttpError, operationOutcome, TooManyRequests, Unauthorized } from './errors.ts';
 
@@ -69,7 +70,7 @@ function clientProblem(error: ClientError): { status: number; body: OperationOut
   return { status: error.status, body: operationOutcome('invalid', `The request was refused: ${reason}.`) };
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, metrics: Metrics): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     let status = 500;
     let body = operationOutcome(
@@ -81,7 +82,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const fromClient = clientError(error);
     if (error instanceof HttpError) {
       if (error instanceof Unauthorized) res.set('WWW-Authenticate', 'Bearer');
-      if (error instanceof TooManyRequests) res.set('Retry-After', String(error.retryAfterSeconds));
+      if (error instanceof TooManyRequests) {
+        metrics.rateLimited.inc();
+        res.set('Retry-After', String(error.retryAfterSeconds));
+      }
       status = error.status;
       body = operationOutcome(error.issueCode, error.message, error.expression);
       for (const more of error.furtherIssues) {
@@ -94,6 +98,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       }
     } else if (error instanceof StoreUnavailable) {
       // Ours, not the client's, and passing: the client may retry; nothing of the request was stored.
+      metrics.databaseErrors.inc({ operation: 'request' });
       logger.warn({ path: req.path, error: error.message }, 'database unavailable');
       res.set('Retry-After', '5');
       status = 503;

@@ -6,6 +6,7 @@
 import type { RequestHandler } from 'express';
 import { feedbackRequestSchema } from '../cds-hooks/schemas.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { recordFeedback } from '../store/feedback.ts';
 import type { Store } from '../store/store.ts';
 import { Conflict, InvalidRequest, NotFound } from './errors.ts';
@@ -14,6 +15,7 @@ export interface FeedbackRouteOptions {
   serviceIds: ReadonlySet<string>;
   store: Store;
   logger: Logger;
+  metrics: Metrics;
   now: () => Date;
 }
 
@@ -23,6 +25,7 @@ export function feedbackRoute(options: FeedbackRouteOptions): RequestHandler {
     if (!options.serviceIds.has(service)) throw new NotFound(`No CDS service with id '${service}'.`);
     const body = feedbackRequestSchema.safeParse(req.body);
     if (!body.success) {
+      options.metrics.feedbackRefused.inc({ reason: 'invalid' });
       throw new InvalidRequest(
         'Invalid feedback: the body must be {"feedback": [...]} with 1 to 100 items.',
         ['feedback'],
@@ -33,6 +36,7 @@ export function feedbackRoute(options: FeedbackRouteOptions): RequestHandler {
       items: body.data.feedback,
       receivedAt: options.now(),
     });
+    if (result.kind !== 'stored') options.metrics.feedbackRefused.inc({ reason: result.kind });
     if (result.kind === 'invalid') {
       const [first, ...rest] = result.problems.map((p) => ({
         diagnostics: `${p.expression}: ${p.message}`,
@@ -53,6 +57,10 @@ export function feedbackRoute(options: FeedbackRouteOptions): RequestHandler {
         `Nothing was stored: card ${result.cards.join(', ')} was issued while the ledger could not record it, so its feedback cannot be counted.`,
         ['feedback.card'],
       );
+    }
+    // Stored, so every item was checked: its outcome is accepted or overridden.
+    for (const item of body.data.feedback as Array<{ outcome: string }>) {
+      options.metrics.feedbackItems.inc({ outcome: item.outcome });
     }
     options.logger.info(
       { cdsService: service, received: result.received, stored: result.stored },

@@ -11,7 +11,9 @@ import type { BaseContext, CdsService } from '../cds-hooks/service.ts';
 import { normaliseBaseUrl } from '../cds-hooks/trusted-clients.ts';
 import type { Config } from '../config.ts';
 import { createFhirReader, type FhirReader } from '../fhir/client.ts';
+import { type FhirRead, timedReader } from '../fhir/timed-reader.ts';
 import type { Logger } from '../observability/logger.ts';
+import { countCards, type Metrics } from '../observability/metrics.ts';
 import type { IssuedCards } from '../store/ledger.ts';
 import { verifiedClient } from './client-auth.ts';
 import { InvalidRequest, NotFound, PrefetchUnavailable } from './errors.ts';
@@ -21,12 +23,36 @@ import { baseUrlOf } from './public-url.ts';
 export interface HookRouteOptions {
   config: Config;
   logger: Logger;
+  metrics: Metrics;
   services: ReadonlyMap<string, CdsService<BaseContext>>;
   now: () => Date;
   /** How to reach an EHR's FHIR server; replaced in tests only to inject faults. */
   fhirReader?: (baseUrl: string, accessToken?: string) => FhirReader;
   /** Records the cards answered, after the answer has gone (the issued-card ledger). */
   recordCards: (issued: Omit<IssuedCards, 'modelVersions'>) => void;
+}
+
+/** What the request's log line says of a hook call: no patient, token or resource content. */
+export interface HookLog {
+  cdsService: string;
+  hook: string;
+  /** Where the data came from: the request's prefetch, the FHIR server, both, or neither. */
+  dataSource?: 'prefetch' | 'fhir-server' | 'prefetch+fhir-server' | 'none';
+  fhirCalls: number;
+  fhirErrors: number;
+  /** Time spent resolving prefetch (FHIR reads included). */
+  fhirMs?: number;
+  cards?: number;
+}
+
+export function hookLogOf(res: Response): HookLog | undefined {
+  return res.locals.hookLog as HookLog | undefined;
+}
+
+function dataSource(keys: number, outcome: PrefetchOutcome): NonNullable<HookLog['dataSource']> {
+  const provided = keys - outcome.fetched.length - outcome.missing.length;
+  if (outcome.fetched.length === 0) return provided > 0 ? 'prefetch' : 'none';
+  return provided > 0 ? 'prefetch+fhir-server' : 'fhir-server';
 }
 
 function parseOrReject<T>(schema: z.ZodType<T>, value: unknown, prefix: string[]): T {
@@ -92,12 +118,32 @@ function unavailableReason(
 }
 
 export function hookRoute(options: HookRouteOptions): RequestHandler {
-  const { config, logger } = options;
+  const { config, logger, metrics } = options;
   const readerFor = options.fhirReader ?? createFhirReader;
+  const resourceTypes = new Set(
+    [...options.services.values()].flatMap((s) => Object.values(s.prefetchResourceTypes).flat()),
+  );
   return async (req, res) => {
     const serviceId = String(req.params.id);
     const service = options.services.get(serviceId);
     if (!service) throw new NotFound(`No CDS service with id '${serviceId}'.`);
+    const log: HookLog = {
+      cdsService: serviceId,
+      hook: service.definition.hook,
+      fhirCalls: 0,
+      fhirErrors: 0,
+    };
+    res.locals.hookLog = log;
+    const onRead = (read: FhirRead) => {
+      log.fhirCalls += 1;
+      metrics.fhirRequestDuration.observe(
+        { resource_type: read.resourceType, outcome: read.problem ?? 'ok' },
+        read.ms / 1000,
+      );
+      if (read.problem === undefined) return;
+      log.fhirErrors += 1;
+      metrics.fhirRequestErrors.inc({ resource_type: read.resourceType, problem: read.problem });
+    };
     if (!req.is(['application/json', 'application/*+json'])) {
       throw new InvalidRequest('The request body must be JSON (Content-Type: application/json).');
     }
@@ -113,7 +159,9 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
     const context = drafts.context;
     const fhirServer =
       request.fhirServer && mayCall(res, request.fhirServer) ? request.fhirServer : undefined;
-    const reader = fhirServer ? readerFor(fhirServer, request.fhirAuthorization?.access_token) : undefined;
+    const reader = fhirServer
+      ? timedReader(readerFor(fhirServer, request.fhirAuthorization?.access_token), resourceTypes, onRead)
+      : undefined;
     // A caller that gave up (an EHR's own timeout) leaves nothing to answer: stop reading for it too.
     const callerGone = new AbortController();
     res.once('close', () => callerGone.abort());
@@ -145,7 +193,10 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       (key) => outcome.missing.includes(key) && service.requiredPrefetch.includes(key),
     );
     const foreignRecords = Object.values(scoped.foreign).reduce((sum, n) => sum + n, drafts.foreign);
+    log.dataSource = dataSource(Object.keys(service.definition.prefetch).length, outcome);
+    log.fhirMs = Math.round(performance.now() - started);
     if (foreignRecords > 0) {
+      metrics.foreignResourcesDropped.inc({ service: serviceId }, foreignRecords);
       logger.warn(
         { cdsService: serviceId, foreignResources: scoped.foreign, foreignDraftOrders: drafts.foreign },
         'resources naming another patient were dropped',
@@ -161,11 +212,11 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
         prefetchMissing: outcome.missing,
         ...(problems.length > 0 ? { prefetchProblems: problems } : {}),
         ...(Object.keys(outcome.misfiled).length > 0 ? { prefetchMisfiled: outcome.misfiled } : {}),
-        fhirMs: Math.round(performance.now() - started),
       },
       'prefetch resolved',
     );
     if (missing.length > 0) {
+      metrics.prefetchUnavailable.inc({ service: serviceId });
       throw new PrefetchUnavailable(
         missing,
         unavailableReason(missing, outcome.problems, { request, reader, signal, config }),
@@ -184,6 +235,8 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       timeZone: config.clinicTimeZone,
       baseUrl: baseUrlOf(req, config),
     });
+    log.cards = cards.length;
+    countCards(metrics, serviceId, cards);
     res.set('Cache-Control', 'no-store').json({ cards });
     options.recordCards({
       service: serviceId,

@@ -1,42 +1,89 @@
 /**
- * A token bucket per client (its issuer once verified, its address otherwise): `perMinute` calls a
- * minute, with bursts up to the same number. Past it: 429 with Retry-After.
+ * The per-client rate limit (rate-limiter-flexible): `perMinute` calls per client (its issuer once
+ * verified, its address otherwise) in each fixed one-minute window; past it, 429 with Retry-After.
+ * With a PostgreSQL server the counts live in the shared database, so replicas enforce one limit
+ * per client; with the embedded database (one process) they live in memory, where each window's
+ * entry is dropped when it ends. When the shared database cannot be reached, each replica counts in
+ * its own memory meanwhile: a database outage does not stop the hooks.
  *
- * Time is the monotonic clock: a wall-clock step (NTP, a restored VM) neither refills nor drains a
- * bucket. Full buckets are forgotten, so memory holds only the clients of the last minute.
+ * The keys are digests: no issuer or address is stored. A step back of the wall clock (NTP, a restored
+ * VM) would leave a window that ends far in the future; such a window is restarted, so no client is
+ * held back for longer than one window.
  */
+import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+import type { Database } from '../store/database.ts';
 import { verifiedClient } from './client-auth.ts';
 import { TooManyRequests } from './errors.ts';
 
-interface Bucket {
-  tokens: number;
-  updatedMs: number;
+const windowSeconds = 60;
+
+/** node-postgres' `query({text, values})` over our Database, with the bigint column as a number. */
+function storeClient(db: Database) {
+  return {
+    async query(statement: { text: string; values?: unknown[] }) {
+      const rows = await db.query<{ points: number | string; expire: number | string | bigint | null }>(
+        statement.text,
+        statement.values,
+      );
+      return {
+        rowCount: rows.length,
+        rows: rows.map((row) => ({
+          points: Number(row.points),
+          expire: row.expire === null ? null : Number(row.expire),
+        })),
+      };
+    },
+  };
 }
 
-export function rateLimit(perMinute: number, now: () => number = () => performance.now()): RequestHandler {
-  const buckets = new Map<string, Bucket>();
-  const perMs = perMinute / 60_000;
-  let lastSweep = now();
-  const refill = (bucket: Bucket, at: number) => {
-    bucket.tokens = Math.min(perMinute, bucket.tokens + Math.max(0, at - bucket.updatedMs) * perMs);
-    bucket.updatedMs = at;
-  };
-  return (req, res, next) => {
-    const key = verifiedClient(res)?.iss ?? `address ${req.ip ?? 'unknown'}`;
-    const at = now();
-    if (at - lastSweep >= 60_000) {
-      lastSweep = at;
-      for (const [client, bucket] of buckets) {
-        refill(bucket, at);
-        if (bucket.tokens >= perMinute) buckets.delete(client);
-      }
+/** Counts in `shared` when it is a PostgreSQL server's database, else in this process's memory. */
+export function createRateLimiter(perMinute: number, shared: Database): RateLimiterAbstract {
+  const options = { points: perMinute, duration: windowSeconds, keyPrefix: 'client' };
+  if (shared.engine !== 'postgres') return new RateLimiterMemory(options);
+  const db = shared;
+  return new RateLimiterPostgres({
+    ...options,
+    storeClient: storeClient(db),
+    storeType: 'client',
+    tableName: 'rate_limit',
+    tableCreated: true,
+    insuranceLimiter: new RateLimiterMemory(options),
+  });
+}
+
+function clientKey(name: string): string {
+  return createHash('sha256').update(name).digest('base64url');
+}
+
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | undefined> {
+  try {
+    await limiter.consume(key);
+    return undefined;
+  } catch (refusal) {
+    if (!(refusal instanceof RateLimiterRes)) throw refusal;
+    return refusal;
+  }
+}
+
+export function rateLimit(limiter: RateLimiterAbstract): RequestHandler {
+  return async (req, res, next) => {
+    const client = verifiedClient(res);
+    const key = clientKey(client ? `issuer ${client.iss}` : `address ${req.ip ?? 'unknown'}`);
+    let refusal = await consume(limiter, key);
+    if (refusal && refusal.msBeforeNext > windowSeconds * 1000) {
+      await limiter.delete(key);
+      refusal = await consume(limiter, key);
     }
-    const bucket = buckets.get(key) ?? { tokens: perMinute, updatedMs: at };
-    refill(bucket, at);
-    buckets.set(key, bucket);
-    if (bucket.tokens < 1) throw new TooManyRequests(Math.ceil((1 - bucket.tokens) / perMs / 1000));
-    bucket.tokens -= 1;
+    if (refusal) {
+      throw new TooManyRequests(Math.min(windowSeconds, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000))));
+    }
     next();
   };
 }

@@ -1,11 +1,3 @@
-/**
- * Only trusted EHRs get in. Two configured clients (ES384 keys behind a JWK Set URL; RS384 keys
- * inline), a real FHIR server, and an attack suite where every case is a bare 401 and nothing else
- * happens: no FHIR call, no cards.
- */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Card } from '../../src/cds-hooks/schemas.ts';
 import { type RunningApp, startApp } from '../support/app.ts';
@@ -17,6 +9,7 @@ import {
   serveJwks,
   signingKey,
   unsignedToken,
+  writeClientsFile,
 } from '../support/ehr-client.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
 import { cardKind, fullPrefetch, hookBody } from '../support/hook-calls.ts';
@@ -49,18 +42,11 @@ beforeAll(async () => {
     startFhirServer(),
   ]);
   await fhir.load(await readFixture('high-rbp-risk'));
-  const dir = await mkdtemp(join(tmpdir(), 'pvp-cds-clients-'));
-  const clientsFile = join(dir, 'clients.json');
-  await writeFile(
-    clientsFile,
-    JSON.stringify({
-      clients: [
-        { iss: ehrA, jwksUrls: [jwks.url], fhirServers: [`${fhir.baseUrl}/`] },
-        { iss: ehrB, jwks: { keys: [keyB.publicJwk] }, fhirServers: [fhir.baseUrl], tenant: 'hospital-b' },
-        { iss: ehrC, jwksUrls: [jwksC.url], jwks: { keys: [keyC.publicJwk] }, fhirServers: [fhir.baseUrl] },
-      ],
-    }),
-  );
+  const clientsFile = await writeClientsFile([
+    { iss: ehrA, jwksUrls: [jwks.url], fhirServers: [`${fhir.baseUrl}/`] },
+    { iss: ehrB, jwks: { keys: [keyB.publicJwk] }, fhirServers: [fhir.baseUrl], tenant: 'hospital-b' },
+    { iss: ehrC, jwksUrls: [jwksC.url], jwks: { keys: [keyC.publicJwk] }, fhirServers: [fhir.baseUrl] },
+  ]);
   app = await startApp(
     { CDS_AUTH: 'on', CDS_CLIENTS_FILE: clientsFile, JWKS_REFRESH_COOLDOWN_MS: '0', JWKS_TIMEOUT_MS: '500' },
     { logger },

@@ -1,19 +1,12 @@
-/**
- * The service as processes: two replicas on one PostgreSQL share the replay cache and the ledger;
- * SIGTERM lets an in-flight hook finish and its cards be recorded; migrations are safe when replicas
- * start at once; the embedded database survives a restart and refuses a second owner.
- */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Card } from '../../src/cds-hooks/schemas.ts';
 import type { AnalyticsReport } from '../../src/store/analytics-report.ts';
 import { migrations } from '../../src/store/migrations.ts';
-import { clientToken, type SigningKey, signingKey } from '../support/ehr-client.ts';
+import { clientToken, type SigningKey, signingKey, writeClientsFile } from '../support/ehr-client.ts';
 import type { TestFhirServer } from '../support/fhir-server.ts';
 import { cardKind, hookBody, scenarioPrefetch } from '../support/hook-calls.ts';
 import { postgresAvailable } from '../support/postgres.ts';
+import { type RoundRobin, startRoundRobin } from '../support/round-robin.ts';
 import {
   failedStart,
   freePort,
@@ -36,11 +29,9 @@ let prefetch: Record<string, unknown>;
 beforeAll(async () => {
   ({ fhir, prefetch } = await scenarioPrefetch('high-rbp-risk'));
   key = signingKey('ES384');
-  clientsFile = join(await mkdtemp(join(tmpdir(), 'pvp-cds-replicas-')), 'clients.json');
-  await writeFile(
-    clientsFile,
-    JSON.stringify({ clients: [{ iss, jwks: { keys: [key.publicJwk] }, fhirServers: [fhir.baseUrl] }] }),
-  );
+  clientsFile = await writeClientsFile([
+    { iss, jwks: { keys: [key.publicJwk] }, fhirServers: [fhir.baseUrl] },
+  ]);
 });
 afterAll(() => fhir.close());
 
@@ -54,7 +45,7 @@ const serviceEnv = (store: Record<string, string>) => ({
 
 const tokenFor = (path: string) => clientToken({ iss, aud: `${publicUrl}${path}`, key });
 
-async function post(service: ServiceProcess, path: string, body: unknown, token = tokenFor(path)) {
+async function post(service: { url: string }, path: string, body: unknown, token = tokenFor(path)) {
   return fetch(`${service.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -62,7 +53,28 @@ async function post(service: ServiceProcess, path: string, body: unknown, token 
   });
 }
 
-async function issue(service: ServiceProcess, body?: unknown): Promise<Card[]> {
+const feedbackPath = `${orderSign}/feedback`;
+
+/** A clinician's acceptance of the residual-pain card among `cards`. */
+function acceptance(cards: Card[]) {
+  const risk = cards.find((c) => cardKind(c) === 'residual-pain-risk') as Card;
+  return {
+    card: risk.uuid,
+    outcome: 'accepted',
+    acceptedSuggestions: [{ id: risk.suggestions?.[0]?.uuid }],
+    outcomeTimestamp: new Date().toISOString(),
+  };
+}
+
+async function acceptedCount(service: { url: string }): Promise<number | undefined> {
+  const response = await fetch(`${service.url}/analytics/cards`, {
+    headers: { authorization: `Bearer ${analyticsToken}` },
+  });
+  const report = (await response.json()) as AnalyticsReport;
+  return report.groups.find((g) => g.kind === 'residual-pain-risk')?.accepted;
+}
+
+async function issue(service: { url: string }, body?: unknown): Promise<Card[]> {
   const request =
     body ??
     (await hookBody('order-sign', patientId, { prefetch, draftOrders: 'high-rbp-risk.draft-orders' }));
@@ -99,15 +111,7 @@ describe.runIf(postgresAvailable())('two replicas on one PostgreSQL', () => {
   });
 
   it('takes feedback on one replica for a card the other issued, and both count it', async () => {
-    const cards = await issue(a);
-    const risk = cards.find((c) => cardKind(c) === 'residual-pain-risk') as Card;
-    const feedbackPath = `${orderSign}/feedback`;
-    const item = {
-      card: risk.uuid,
-      outcome: 'accepted',
-      acceptedSuggestions: [{ id: risk.suggestions?.[0]?.uuid }],
-      outcomeTimestamp: new Date().toISOString(),
-    };
+    const item = acceptance(await issue(a));
     // Replica A writes its answers' cards together every 25 ms; a clinician's click comes much later.
     await new Promise((resolve) => setTimeout(resolve, 200));
     const stored = await post(b, feedbackPath, { feedback: [item] });
@@ -115,13 +119,7 @@ describe.runIf(postgresAvailable())('two replicas on one PostgreSQL', () => {
     expect(await stored.json()).toEqual({ received: 1, stored: 1, alreadyStored: 0 });
     const again = await post(a, feedbackPath, { feedback: [item] });
     expect(await again.json()).toEqual({ received: 1, stored: 0, alreadyStored: 1 });
-    for (const replica of [a, b]) {
-      const response = await fetch(`${replica.url}/analytics/cards`, {
-        headers: { authorization: `Bearer ${analyticsToken}` },
-      });
-      const report = (await response.json()) as AnalyticsReport;
-      expect(report.groups.find((g) => g.kind === 'residual-pain-risk')?.accepted).toBe(1);
-    }
+    for (const replica of [a, b]) expect(await acceptedCount(replica)).toBe(1);
   });
 
   it('applies each migration once when replicas start together', async () => {
@@ -161,6 +159,75 @@ describe.runIf(postgresAvailable())('two replicas on one PostgreSQL', () => {
       fhir.setFaults({});
       await service.stop('SIGKILL');
     }
+  });
+});
+
+describe.runIf(postgresAvailable())('two replicas on one PostgreSQL behind a round-robin', () => {
+  const perMinute = 8;
+  let replicas: ServiceProcess[] = [];
+  let balancer: RoundRobin;
+  /** Calls that passed authentication, each of which counts against the client's limit. */
+  let counted = 0;
+  const through = async (path: string, body: unknown, token?: string) => {
+    const response = await post(balancer, path, body, token);
+    if (response.status !== 401) counted += 1;
+    return response;
+  };
+
+  beforeAll(async () => {
+    const place = await postgres.place();
+    const env = { ...serviceEnv(place), RATE_LIMIT_PER_MINUTE: String(perMinute) };
+    replicas = await Promise.all([startServiceProcess(env), startServiceProcess(env)]);
+    balancer = await startRoundRobin(replicas.map((r) => r.url));
+  });
+  afterAll(async () => {
+    await Promise.all([balancer?.close(), ...replicas.map((r) => r.stop())]);
+  });
+
+  it('refuses a replayed token, whichever replica it reaches', async () => {
+    const body = await hookBody('order-sign', patientId, {
+      prefetch,
+      draftOrders: 'high-rbp-risk.draft-orders',
+    });
+    const token = tokenFor(orderSign);
+    const first = await through(orderSign, body, token);
+    const replay = await through(orderSign, body, token);
+    expect([first.status, replay.status]).toEqual([200, 401]);
+    expect(first.headers.get('x-upstream')).not.toBe(replay.headers.get('x-upstream'));
+  });
+
+  it('counts on every replica the feedback one of them took', async () => {
+    const answer = await through(
+      orderSign,
+      await hookBody('order-sign', patientId, { prefetch, draftOrders: 'high-rbp-risk.draft-orders' }),
+    );
+    const item = acceptance(((await answer.json()) as { cards: Card[] }).cards);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stored = await through(feedbackPath, { feedback: [item] });
+    expect(stored.headers.get('x-upstream')).not.toBe(answer.headers.get('x-upstream'));
+    expect(await stored.json()).toEqual({ received: 1, stored: 1, alreadyStored: 0 });
+    for (const replica of replicas) expect(await acceptedCount(replica)).toBe(1);
+  });
+
+  it('holds a client to one rate limit across the replicas', async () => {
+    const statuses: Array<{ status: number; upstream: string | null; retryAfter: string | null }> = [];
+    for (let i = 0; i < perMinute - counted + 4; i++) {
+      const response = await fetch(`${balancer.url}/cds-services`, {
+        headers: { authorization: `Bearer ${tokenFor('/cds-services')}` },
+      });
+      statuses.push({
+        status: response.status,
+        upstream: response.headers.get('x-upstream'),
+        retryAfter: response.headers.get('retry-after'),
+      });
+    }
+    const allowed = perMinute - counted;
+    expect(statuses.slice(0, allowed).map((s) => s.status)).toEqual(Array(allowed).fill(200));
+    const refused = statuses.slice(allowed);
+    expect(refused.map((s) => s.status)).toEqual([429, 429, 429, 429]);
+    expect(new Set(refused.map((s) => s.upstream))).toEqual(new Set(['0', '1']));
+    for (const { retryAfter } of refused) expect(Number(retryAfter)).toBeGreaterThan(0);
+    for (const { retryAfter } of refused) expect(Number(retryAfter)).toBeLessThanOrEqual(60);
   });
 });
 

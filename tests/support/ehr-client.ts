@@ -3,8 +3,11 @@
  * HTTP server, and tokens signed with jsonwebtoken (an implementation independent of the verifier).
  */
 import { createHmac, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 
 export type SigningAlg = 'ES384' | 'RS384';
@@ -108,4 +111,11 @@ export function hmacWithPublicKey(
   const signingInput = `${base64url({ alg: 'HS256', typ: 'JWT', kid: key.kid, ...header })}.${base64url(payload)}`;
   const signature = createHmac('sha256', publicPem).update(signingInput).digest('base64url');
   return `${signingInput}.${signature}`;
+}
+
+/** Writes a CDS_CLIENTS_FILE trusting `clients` into a new temporary directory; resolves with its path. */
+export async function writeClientsFile(clients: Array<Record<string, unknown>>): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'pvp-cds-clients-')), 'clients.json');
+  await writeFile(file, JSON.stringify({ clients }));
+  return file;
 }

@@ -1,20 +1,29 @@
 /**
- * The per-client rate limit measures time with the monotonic clock: a step of the wall clock (NTP, a
- * restored VM) must not lock an EHR out, and a client is never held back longer than one window.
+ * The per-client rate limit (rate-limiter-flexible): fixed one-minute windows per client, a Retry-After
+ * of at most one window, even when the wall clock steps back (NTP, a restored VM); one count per
+ * client across replicas on PostgreSQL, kept in memory while the database is down.
  */
 import type { Request, Response } from 'express';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { TooManyRequests } from '../../src/http/errors.ts';
-import { rateLimit } from '../../src/http/rate-limit.ts';
+import { createRateLimiter, rateLimit } from '../../src/http/rate-limit.ts';
+import type { Database } from '../../src/store/database.ts';
+import type { Store } from '../../src/store/store.ts';
+import { postgresAvailable } from '../support/postgres.ts';
+import { openTestStore, outageFor, postgres } from '../support/stores.ts';
 
-const request = { ip: '10.0.0.7' } as Request;
-const response = { locals: {} } as Response;
+const asClient = (iss: string) => ({ locals: { cdsClient: { iss } } }) as unknown as Response;
+const fromAddress = { ip: '10.0.0.7' } as Request;
 
 /** Runs one call through the limiter: 'ok', or the Retry-After seconds of its 429. */
-function call(limit: ReturnType<typeof rateLimit>): 'ok' | number {
+async function call(
+  limiter: RateLimiterAbstract,
+  res: Response = { locals: {} } as Response,
+): Promise<'ok' | number> {
   try {
     let passed = false;
-    limit(request, response, () => {
+    await rateLimit(limiter)(fromAddress, res, () => {
       passed = true;
     });
     return passed ? 'ok' : -1;
@@ -24,35 +33,103 @@ function call(limit: ReturnType<typeof rateLimit>): 'ok' | number {
   }
 }
 
+async function calls(limiter: RateLimiterAbstract, n: number, res?: Response): Promise<Array<'ok' | number>> {
+  const results: Array<'ok' | number> = [];
+  for (let i = 0; i < n; i++) results.push(await call(limiter, res));
+  return results;
+}
+
 afterEach(() => {
-  vi.restoreAllMocks();
+  vi.useRealTimers();
 });
 
-describe('per-client rate limit and time', () => {
-  it('refills at the configured rate and says when to retry', () => {
-    let clock = 1_000;
-    const limit = rateLimit(3, () => clock);
-    expect([call(limit), call(limit), call(limit), call(limit)]).toEqual(['ok', 'ok', 'ok', 20]);
-    clock += 20_000;
-    expect([call(limit), call(limit)]).toEqual(['ok', 20]);
+describe('per-client rate limit in one process', () => {
+  /** The embedded database is one process's: its counts stay in memory and it is never queried. */
+  const embeddedDb = { engine: 'embedded' } as Database;
+
+  it('allows the configured calls per minute, then says when the window ends', async () => {
+    vi.useFakeTimers({
+      now: new Date('2026-12-03T10:00:00Z'),
+      toFake: ['Date', 'setTimeout', 'clearTimeout'],
+    });
+    const limiter = createRateLimiter(3, embeddedDb);
+    expect(await calls(limiter, 3)).toEqual(['ok', 'ok', 'ok']);
+    vi.advanceTimersByTime(20_000);
+    expect(await call(limiter)).toBe(40);
+    vi.advanceTimersByTime(40_001);
+    expect(await calls(limiter, 4)).toEqual(['ok', 'ok', 'ok', 60]);
   });
 
-  it('a clock that steps back an hour holds a client back for no more than one window', () => {
-    let clock = 10_000_000;
-    const limit = rateLimit(3, () => clock);
-    for (let i = 0; i < 3; i++) call(limit);
-    clock -= 3_600_000;
-    const retry = call(limit);
-    expect(retry).toBeLessThanOrEqual(60);
-    clock += 20_000;
-    expect(call(limit)).toBe('ok');
+  it('counts each client apart: its issuer once verified, its address otherwise', async () => {
+    const limiter = createRateLimiter(2, embeddedDb);
+    expect(await calls(limiter, 3, asClient('https://ehr-a.example.org'))).toEqual([
+      'ok',
+      'ok',
+      expect.any(Number),
+    ]);
+    expect(await calls(limiter, 2, asClient('https://ehr-b.example.org'))).toEqual(['ok', 'ok']);
+    expect(await calls(limiter, 2)).toEqual(['ok', 'ok']);
   });
 
-  it('by default ignores the wall clock altogether', () => {
-    const limit = rateLimit(3);
-    const wall = Date.now();
-    expect(call(limit)).toBe('ok');
-    vi.spyOn(Date, 'now').mockReturnValue(wall - 3_600_000);
-    expect([call(limit), call(limit), call(limit)]).toEqual(['ok', 'ok', 20]);
+  it('a wall clock that steps back an hour holds a client back for no more than one window', async () => {
+    vi.useFakeTimers({
+      now: new Date('2026-12-03T10:00:00Z'),
+      toFake: ['Date', 'setTimeout', 'clearTimeout'],
+    });
+    const limiter = createRateLimiter(3, embeddedDb);
+    await calls(limiter, 3);
+    vi.setSystemTime(new Date('2026-12-03T09:00:00Z'));
+    expect(await calls(limiter, 4)).toEqual(['ok', 'ok', 'ok', 60]);
+  });
+});
+
+describe.runIf(postgresAvailable())('per-client rate limit shared in PostgreSQL', () => {
+  const opened: Store[] = [];
+  afterAll(async () => {
+    await Promise.all(opened.map((store) => store.close()));
+  });
+
+  it('is one limit for a client across two replicas, stored under a digest', async () => {
+    const place = await postgres.place();
+    const [one, two] = await Promise.all([openTestStore(place), openTestStore(place)]);
+    opened.push(one, two);
+    const [first, second] = [createRateLimiter(4, one.db), createRateLimiter(4, two.db)];
+    const client = asClient('https://ehr-a.example.org');
+    const results = [
+      await call(first, client),
+      await call(second, client),
+      await call(first, client),
+      await call(second, client),
+      await call(first, client),
+      await call(second, client),
+    ];
+    expect(results.slice(0, 4)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    for (const retry of results.slice(4))
+      expect(retry).toSatisfy((s: unknown) => typeof s === 'number' && s > 0 && s <= 60);
+    const rows = await one.db.query<{ key: string; points: number }>('SELECT key, points FROM rate_limit');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.points).toBe(6);
+    expect(rows[0]?.key).not.toContain('ehr-a');
+  });
+
+  it('a window the wall clock left in the future is restarted', async () => {
+    const store = await openTestStore(await postgres.place());
+    opened.push(store);
+    const limiter = createRateLimiter(2, store.db);
+    await calls(limiter, 2);
+    await store.db.query('UPDATE rate_limit SET expire = expire + 3600000');
+    expect(await calls(limiter, 3)).toEqual(['ok', 'ok', 60]);
+  });
+
+  it('keeps counting in memory while the database is down, and answers no 5xx', async () => {
+    const outage = await outageFor(await postgres.place());
+    const store = await openTestStore(outage.env);
+    opened.push(store);
+    const limiter = createRateLimiter(2, store.db);
+    expect(await call(limiter)).toBe('ok');
+    outage.cut();
+    expect(await calls(limiter, 3)).toEqual(['ok', 'ok', expect.any(Number)]);
+    outage.restore();
+    await outage.close();
   });
 });

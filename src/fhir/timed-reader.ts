@@ -1,0 +1,42 @@
+/**
+ * A FhirReader that reports each read: its resource type (from the path, before any id or query, and
+ * only when it is one the caller reads: a paging link may carry anything), its duration, and its
+ * problem when it failed. What is reported names no patient.
+ */
+import { type FhirReader, FhirReadFailed } from './client.ts';
+
+export interface FhirRead {
+  resourceType: string;
+  ms: number;
+  /** The failure's kind (`status`, `deadline`, …); absent when the read succeeded. */
+  problem?: string;
+}
+
+function resourceTypeOf(pathOrUrl: string, baseUrl: string, known: ReadonlySet<string>): string {
+  const path = pathOrUrl.startsWith(baseUrl) ? pathOrUrl.slice(baseUrl.length).replace(/^\//, '') : pathOrUrl;
+  const type = /^[A-Z][A-Za-z]+/.exec(path)?.[0];
+  return type !== undefined && known.has(type) ? type : 'other';
+}
+
+export function timedReader(
+  reader: FhirReader,
+  resourceTypes: ReadonlySet<string>,
+  onRead: (read: FhirRead) => void,
+): FhirReader {
+  return {
+    baseUrl: reader.baseUrl,
+    async get(pathOrUrl, signal, budget) {
+      const resourceType = resourceTypeOf(pathOrUrl, reader.baseUrl, resourceTypes);
+      const started = performance.now();
+      try {
+        const value = await reader.get(pathOrUrl, signal, budget);
+        onRead({ resourceType, ms: performance.now() - started });
+        return value;
+      } catch (error) {
+        const problem = error instanceof FhirReadFailed ? error.problem.kind : 'error';
+        onRead({ resourceType, ms: performance.now() - started, problem });
+        throw error;
+      }
+    },
+  };
+}

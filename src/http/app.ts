@@ -64,6 +64,8 @@ const sameRequestId: RequestHandler = (_req, res, next) => {
   runWithRequestId(res.locals.requestId as string, next);
 };
 
+const probes = new Set(['/healthz', '/readyz', '/metrics']);
+
 const topLevel = new Set(['cds-services', 'analytics', 'models', 'explain']);
 
 /** A request refused before a route took it (401, 429, 404) is counted under its top-level path. */
@@ -87,8 +89,10 @@ function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
       const hook: HookLog | undefined = hookLogOf(res);
       metrics.httpResponses.inc({ route, status });
       if (hook) metrics.hookDuration.observe({ service: hook.cdsService, status }, ms / 1000);
+      // Probes and scrapes come every few seconds: at debug level, unless they fail.
+      const level = probes.has(route) && status < 400 ? 'debug' : 'info';
       runWithRequestId(res.locals.requestId as string, () => {
-        logger.info({ method: req.method, route, status, ms: Math.round(ms), ...hook }, 'request');
+        logger[level]({ method: req.method, route, status, ms: Math.round(ms), ...hook }, 'request');
       });
     });
     next();

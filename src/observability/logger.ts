@@ -33,6 +33,7 @@ export function createLogger(
       colorize: process.stdout.isTTY,
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname,service',
+      singleLine: true,
       sync: true,
       ...(destination ? { destination } : {}),
     });

@@ -124,8 +124,15 @@ export function wholeMonthsBetween(from: string, to: string): number {
 
 /** Whether an ISO date lies after `asOf` plus one day of tolerance (clock and zone differences). */
 export function isInFuture(isoDate: string, asOf: string): boolean {
-  return daysBetween(asOf, isoDate) > 1;
+  if (asOf !== futureFrom.asOf) {
+    futureFrom.asOf = asOf;
+    futureFrom.limit = addDays(asOf, 1);
+  }
+  // ISO dates compare as strings; the day after `asOf` is computed once per `asOf` (once per hook call).
+  return isoDate > futureFrom.limit;
 }
+
+const futureFrom = { asOf: '', limit: '' };
 
 /** The later of two optional ISO dates. */
 export function laterOf(a: string | undefined, b: string | undefined): string | undefined {

@@ -42,7 +42,7 @@ import { inSpineOrder, levelsInBodySites, levelsInTexts } from './vertebral-leve
 
 export interface UsableCondition {
   resource: JsonObject;
-  codings: SafeCoding[];
+  codings: readonly SafeCoding[];
   /** Clinical status active, recurrence or relapse (or no status and no abatement). */
   active: boolean;
   date?: string;
@@ -174,9 +174,10 @@ function conditionLevels(condition: UsableCondition): VertebralLevel[] {
 
 type FractureKind = 'vertebral' | 'vertebral-traumatic' | 'other-fragility' | undefined;
 
+/** `levels` reads the Condition's vertebral levels when first asked: most Conditions are no fracture. */
 function fractureKind(
   condition: UsableCondition,
-  levels: readonly VertebralLevel[],
+  levels: () => readonly VertebralLevel[],
   ledger: Ledger,
 ): FractureKind {
   const { resource } = condition;
@@ -186,7 +187,7 @@ function fractureKind(
   }
   const siteTexts = [...conceptTexts(resource.code), ...listOf(resource.bodySite).flatMap(conceptTexts)];
   if (codedIn(condition, OSTEOPOROTIC_FRACTURE_ANY_SITE)) {
-    return levels.length > 0 || affirms(siteTexts, VERTEBRA_TEXT) ? 'vertebral' : 'other-fragility';
+    return levels().length > 0 || affirms(siteTexts, VERTEBRA_TEXT) ? 'vertebral' : 'other-fragility';
   }
   if (
     codedIn(condition, NON_VERTEBRAL_FRAGILITY_FRACTURE) ||
@@ -197,7 +198,7 @@ function fractureKind(
   // An injury code alone is traumatic (CLINICAL.md 1.1): its words must not make it a fragility fracture.
   if (codedIn(condition, INJURY)) return undefined;
   const texts = [...siteTexts, ...noteTexts(resource.note)];
-  if (affirms(texts, VERTEBRAL_FRACTURE_TEXT) || (levels.length > 0 && affirms(texts, FRACTURE_TEXT))) {
+  if (affirms(texts, VERTEBRAL_FRACTURE_TEXT) || (affirms(texts, FRACTURE_TEXT) && levels().length > 0)) {
     recordTextMatch(ledger, 'Condition', { kind: 'vertebral-fracture' });
     return 'vertebral';
   }
@@ -215,11 +216,16 @@ function fractureKind(
 export function readFractures(conditions: readonly UsableCondition[], ledger: Ledger): FractureHistory {
   const history: FractureHistory = { vertebral: [], otherFragility: [] };
   for (const condition of conditions) {
-    const levels = conditionLevels(condition);
-    const kind = fractureKind(condition, levels, ledger);
+    let named: VertebralLevel[] | undefined;
+    const levelsOf = () => {
+      named ??= conditionLevels(condition);
+      return named;
+    };
+    const kind = fractureKind(condition, levelsOf, ledger);
     const date = condition.date ? { date: condition.date } : {};
     if (kind === 'other-fragility') history.otherFragility.push(date);
     if (kind !== 'vertebral' && kind !== 'vertebral-traumatic') continue;
+    const levels = levelsOf();
     const traumatic = kind === 'vertebral-traumatic';
     const duplicate = history.vertebral.some(
       (f) => f.traumatic === traumatic && f.date === condition.date && f.levels.join() === levels.join(),

@@ -156,6 +156,9 @@ const NAME_ENTRIES: readonly NameEntry[] = [
     group,
   }));
 
+/** Any of the names: most medication texts name none of our drugs, and are then read once, not per name. */
+const ANY_NAME = new RegExp(NAME_ENTRIES.map((entry) => entry.pattern.source).join('|'), 'i');
+
 /**
  * Drug names in text: English names as whole words, case-insensitive; Chinese names as substrings.
  * Longer names are matched first and removed, so 泼尼松龙 (prednisolone) is not also read as 泼尼松.
@@ -163,6 +166,7 @@ const NAME_ENTRIES: readonly NameEntry[] = [
 export function drugNamesIn(texts: readonly string[]): Record<Group, Set<string>> {
   const found: Record<Group, Set<string>> = { anti: new Set(), non: new Set(), gc: new Set() };
   let remaining = texts.join('\n').replace(NOT_A_DRUG_NAME, ' ');
+  if (!ANY_NAME.test(remaining)) return found;
   for (const entry of NAME_ENTRIES) {
     const replaced = remaining.replace(entry.pattern, ' ');
     if (replaced !== remaining) found[entry.group].add(entry.drug);

@@ -29,7 +29,7 @@ export function listOf(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-export function codings(concept: unknown): SafeCoding[] {
+export function codings(concept: unknown): readonly SafeCoding[] {
   return listOf(field(concept, 'coding'))
     .filter(isObject)
     .map((coding) => ({
@@ -47,13 +47,13 @@ export function codesIn(concept: unknown, system?: string): string[] {
 }
 
 /** The human-readable words of a CodeableConcept: its text and every coding display. */
-export function conceptTexts(concept: unknown): string[] {
+export function conceptTexts(concept: unknown): readonly string[] {
   const words = [text(field(concept, 'text')), ...codings(concept).map((coding) => coding.display)];
   return words.filter((word): word is string => word !== undefined);
 }
 
 /** Texts of a list of Annotations (`note`). */
-export function noteTexts(notes: unknown): string[] {
+export function noteTexts(notes: unknown): readonly string[] {
   return listOf(notes)
     .map((note) => text(field(note, 'text')))
     .filter((word): word is string => word !== undefined);

@@ -84,6 +84,26 @@ function observationSays(resource: JsonObject, valueSet: ValueSet | undefined, p
   return { value: fromMention(mentionIn(valueTexts, pattern)), byText: true };
 }
 
+/** Any finding's words: a resource whose texts match none of them names no finding by text. */
+const ANY_FINDING_TEXT = new RegExp(IMAGING_FINDINGS.map((f) => `(?:${f.text.source})`).join('|'), 'i');
+const FINDING_VALUE_SETS = IMAGING_FINDINGS.flatMap((f) => (f.valueSet ? [f.valueSet] : []));
+
+/**
+ * Whether a resource could say anything about any finding: a coding of a finding's value set in its code
+ * or value, or a finding's words in any of its texts. Most resources of a chart say nothing, and are
+ * then not read once per finding.
+ */
+function mayNameAFinding(resource: JsonObject): boolean {
+  const concepts = [resource.code, resource.valueCodeableConcept, ...listOf(resource.bodySite)];
+  for (const concept of concepts) {
+    if (FINDING_VALUE_SETS.some((valueSet) => coded(concept, valueSet))) return true;
+    if (conceptTexts(concept).some((words) => ANY_FINDING_TEXT.test(words))) return true;
+  }
+  const valueString = text(resource.valueString);
+  if (valueString !== undefined && ANY_FINDING_TEXT.test(valueString)) return true;
+  return noteTexts(resource.note).some((words) => ANY_FINDING_TEXT.test(words));
+}
+
 /**
  * Findings named by Conditions or Observations (a positive statement wins over a negative one). The cement
  * findings exist only after an augmentation: without one they are absent (not applicable), not "not
@@ -96,14 +116,16 @@ export function readImagingFindings(
   ledger: Ledger,
 ): ImagingFindingFacts {
   const facts: ImagingFindingFacts = {};
+  const namingConditions = conditions.filter((condition) => mayNameAFinding(condition.resource));
+  const namingObservations = observations.filter(({ resource }) => mayNameAFinding(resource));
   for (const { finding, valueSet, text: pattern } of IMAGING_FINDINGS) {
     if (CEMENT_FINDINGS.includes(finding) && !hasPriorAugmentation) facts[finding] = false;
     const statements = [
-      ...conditions.map((condition) => ({
+      ...namingConditions.map((condition) => ({
         type: 'Condition',
         ...conditionSays(condition, valueSet, pattern),
       })),
-      ...observations.map(({ resource }) => ({
+      ...namingObservations.map(({ resource }) => ({
         type: 'Observation',
         ...observationSays(resource, valueSet, pattern),
       })),

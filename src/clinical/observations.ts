@@ -65,19 +65,15 @@ const CM_PER_UNIT: Readonly<Record<string, number>> = {
 };
 
 /** The first of effectiveDateTime, effectivePeriod.start/end, effectiveInstant, issued. */
-function observationDate(resource: unknown, day: ClinicalDay): string | undefined {
-  const candidates = [
-    field(resource, 'effectiveDateTime'),
-    field(field(resource, 'effectivePeriod'), 'start'),
-    field(field(resource, 'effectivePeriod'), 'end'),
-    field(resource, 'effectiveInstant'),
-    field(resource, 'issued'),
-  ];
-  for (const candidate of candidates) {
-    const date = day.dateOf(candidate);
-    if (date) return date;
-  }
-  return undefined;
+function observationDate(resource: JsonObject, day: ClinicalDay): string | undefined {
+  const period = resource.effectivePeriod;
+  return (
+    day.dateOf(resource.effectiveDateTime) ??
+    day.dateOf(field(period, 'start')) ??
+    day.dateOf(field(period, 'end')) ??
+    day.dateOf(resource.effectiveInstant) ??
+    day.dateOf(resource.issued)
+  );
 }
 
 /** Observations that count: a counted status and not dated in the future. */

@@ -33,16 +33,37 @@ export function normaliseIcd10(code: string): string {
   return code.replace(/[.\s]/g, '').toUpperCase();
 }
 
+/** A value set as looked up: codes by system URI in Sets, ICD-10-CM prefixes normalised. */
+interface CompiledValueSet {
+  codes: Map<string, ReadonlySet<string>>;
+  icd10cmPrefixes: readonly string[];
+}
+
+/** Value sets are constants: each is compiled on first use, once. */
+const compiled = new WeakMap<ValueSet, CompiledValueSet>();
+
+function compile(valueSet: ValueSet): CompiledValueSet {
+  let done = compiled.get(valueSet);
+  if (!done) {
+    const codes = new Map<string, ReadonlySet<string>>();
+    for (const key of Object.keys(SYSTEMS) as CodeSystemKey[]) {
+      const list = valueSet.codes?.[key];
+      if (list) codes.set(SYSTEMS[key], new Set(list));
+    }
+    done = { codes, icd10cmPrefixes: (valueSet.icd10cmPrefixes ?? []).map(normaliseIcd10) };
+    compiled.set(valueSet, done);
+  }
+  return done;
+}
+
 /** Whether one coding belongs to the value set (system + code; ICD-10-CM by prefix). */
 export function codingInValueSet(coding: CodingLike, valueSet: ValueSet): boolean {
   const { system, code } = coding;
   if (typeof system !== 'string' || typeof code !== 'string' || code.trim() === '') return false;
-  if (system === SYSTEMS.icd10cm && valueSet.icd10cmPrefixes) {
+  const set = compile(valueSet);
+  if (system === SYSTEMS.icd10cm && set.icd10cmPrefixes.length > 0) {
     const normalised = normaliseIcd10(code);
-    if (valueSet.icd10cmPrefixes.some((prefix) => normalised.startsWith(normaliseIcd10(prefix)))) return true;
+    if (set.icd10cmPrefixes.some((prefix) => normalised.startsWith(prefix))) return true;
   }
-  for (const key of Object.keys(SYSTEMS) as CodeSystemKey[]) {
-    if (system === SYSTEMS[key] && valueSet.codes?.[key]?.includes(code.trim())) return true;
-  }
-  return false;
+  return set.codes.get(system)?.has(code.trim()) ?? false;
 }

@@ -5,8 +5,9 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
+import type { Reply, Request } from './embedded-worker.ts';
 
 export interface Queryable {
   query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
@@ -73,41 +74,93 @@ function lockDataDir(dataDir: string): () => void {
   throw new Error(`DATA_DIR ${dataDir}: could not take its lock file`);
 }
 
-/** The embedded engine in `dataDir`, or in memory for `memory://`. */
+/** An error of the embedded database, as its thread reported it (name, message, SQLSTATE). */
+function embeddedError(reported: { name: string; message: string; code?: string }): Error {
+  const error = new Error(reported.message);
+  error.name = reported.name;
+  if (reported.code) Object.assign(error, { code: reported.code });
+  return error;
+}
+
+/**
+ * The embedded engine in `dataDir`, or in memory for `memory://`, in a worker thread of its own
+ * (src/store/embedded-worker.ts): PGlite's statements do not take the event loop's time.
+ */
 export async function openEmbedded(dataDir: string): Promise<Database> {
   const unlock = dataDir === 'memory://' ? () => undefined : lockDataDir(dataDir);
-  let db: PGlite;
+  const worker = new Worker(new URL('./embedded-worker.ts', import.meta.url), { workerData: { dataDir } });
+  const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  let closed = false;
+  const gone = (error: Error) => {
+    closed = true;
+    for (const { reject } of pending.values()) reject(error);
+    pending.clear();
+  };
+  const ready = new Promise<void>((resolve, reject) => {
+    pending.set(0, { resolve: () => resolve(), reject });
+  });
+  worker.on('message', (reply: Reply) => {
+    const waiting = pending.get(reply.id);
+    if (!waiting) return;
+    pending.delete(reply.id);
+    if (reply.ok) waiting.resolve(reply.rows ?? []);
+    else if (reply.closed) {
+      closed = true;
+      waiting.reject(
+        reply.id === 0 ? embeddedError(reply.error) : new StoreUnavailable('the embedded database is closed'),
+      );
+    } else waiting.reject(embeddedError(reply.error));
+  });
+  worker.on('error', (error) => gone(new StoreUnavailable(`the embedded database failed: ${error.name}`)));
+  worker.on('exit', () => gone(new StoreUnavailable('the embedded database is closed')));
   try {
-    db = await PGlite.create(dataDir);
+    await ready;
   } catch (error) {
+    await worker.terminate();
     unlock();
     throw error;
   }
-  const run = async <Row>(q: Pick<PGlite, 'query'>, sql: string, params?: unknown[]) => {
-    try {
-      return (await q.query<Row>(sql, params)).rows;
-    } catch (error) {
-      if (db.closed) throw new StoreUnavailable('the embedded database is closed');
-      throw error;
-    }
+  const send = (request: DistributiveOmit<Request, 'id'>): Promise<unknown[]> => {
+    if (closed) return Promise.reject(new StoreUnavailable('the embedded database is closed'));
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ ...request, id });
+    });
   };
-  const script = async (q: Pick<PGlite, 'exec'>, sql: string) => {
-    await q.exec(sql);
-  };
+  const on = (tx?: number): Queryable => ({
+    query: async <Row>(sql: string, params?: unknown[]) =>
+      (await send({ op: 'query', sql, ...(params ? { params } : {}), ...(tx ? { tx } : {}) })) as Row[],
+    script: async (sql) => {
+      await send({ op: 'exec', sql, ...(tx ? { tx } : {}) });
+    },
+  });
   return {
     engine: 'embedded',
-    query: (sql, params) => run(db, sql, params),
-    script: (sql) => script(db, sql),
-    transaction: (work) =>
-      db.transaction((tx) =>
-        work({ query: (sql, params) => run(tx, sql, params), script: (sql) => script(tx, sql) }),
-      ),
+    ...on(),
+    async transaction(work) {
+      const [tx] = (await send({ op: 'begin' })) as [number];
+      let result: Awaited<ReturnType<typeof work>>;
+      try {
+        result = await work(on(tx));
+      } catch (error) {
+        await send({ op: 'end', tx, commit: false }).catch(() => undefined);
+        throw error;
+      }
+      await send({ op: 'end', tx, commit: true });
+      return result;
+    },
     async close() {
-      await db.close();
+      if (!closed) await send({ op: 'close' });
+      closed = true;
+      await worker.terminate();
       unlock();
     },
   };
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface PostgresOptions {
   url: string;

@@ -1,0 +1,115 @@
+/**
+ * The embedded database's own thread: PGlite (PostgreSQL compiled to WASM) runs its statements here,
+ * so that its CPU (a quarter of a hook's, when every card is recorded) is not the event loop's that
+ * answers the hooks. The parent (`openEmbedded` in database.ts) sends statements and transaction steps
+ * as messages and receives rows or an error's name, message and SQLSTATE.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+
+export type Request =
+  | { id: number; op: 'query'; sql: string; params?: unknown[]; tx?: number }
+  | { id: number; op: 'exec'; sql: string; tx?: number }
+  | { id: number; op: 'begin' }
+  | { id: number; op: 'end'; tx: number; commit: boolean }
+  | { id: number; op: 'close' };
+
+export type Reply =
+  | { id: number; ok: true; rows?: unknown[] }
+  | { id: number; ok: false; error: { name: string; message: string; code?: string }; closed: boolean };
+
+const port = parentPort;
+if (!port) throw new Error('embedded-worker.ts runs as a worker thread');
+
+class RolledBack extends Error {}
+
+const open = PGlite.create((workerData as { dataDir: string }).dataDir);
+/** Open transactions: the handle, how to end it, and the error that ended it (undefined: as asked). */
+const transactions = new Map<
+  number,
+  { tx: Transaction; end: (commit: boolean) => void; finished: Promise<unknown> }
+>();
+let nextTx = 1;
+
+function failure(id: number, error: unknown, closed: boolean): Reply {
+  const { name, message, code } = error as { name?: unknown; message?: unknown; code?: unknown };
+  return {
+    id,
+    ok: false,
+    closed,
+    error: {
+      name: typeof name === 'string' ? name : 'Error',
+      message: typeof message === 'string' ? message : String(error),
+      ...(typeof code === 'string' ? { code } : {}),
+    },
+  };
+}
+
+async function handle(db: PGlite, request: Request): Promise<Reply> {
+  switch (request.op) {
+    case 'query': {
+      const on = request.tx === undefined ? db : transactions.get(request.tx)?.tx;
+      if (!on) throw new Error('no such transaction');
+      return { id: request.id, ok: true, rows: (await on.query(request.sql, request.params)).rows };
+    }
+    case 'exec': {
+      const on = request.tx === undefined ? db : transactions.get(request.tx)?.tx;
+      if (!on) throw new Error('no such transaction');
+      await on.exec(request.sql);
+      return { id: request.id, ok: true };
+    }
+    case 'begin': {
+      const txId = nextTx++;
+      return new Promise<Reply>((begun) => {
+        let started = false;
+        let finish: (error: unknown) => void = () => undefined;
+        const finished = new Promise<unknown>((resolve) => {
+          finish = resolve;
+        });
+        db.transaction(
+          (tx) =>
+            new Promise<void>((resolve, reject) => {
+              started = true;
+              transactions.set(txId, {
+                tx,
+                finished,
+                end: (commit) => (commit ? resolve() : reject(new RolledBack())),
+              });
+              begun({ id: request.id, ok: true, rows: [txId] });
+            }),
+        ).then(
+          () => finish(undefined),
+          (error: unknown) => {
+            if (started) finish(error instanceof RolledBack ? undefined : error);
+            else begun(failure(request.id, error, db.closed));
+          },
+        );
+      });
+    }
+    case 'end': {
+      const open = transactions.get(request.tx);
+      if (!open) throw new Error('no such transaction');
+      open.end(request.commit);
+      const error = await open.finished;
+      transactions.delete(request.tx);
+      if (error !== undefined) return failure(request.id, error, db.closed);
+      return { id: request.id, ok: true };
+    }
+    case 'close':
+      await db.close();
+      return { id: request.id, ok: true };
+  }
+}
+
+open.then(
+  (db) => {
+    port.on('message', (request: Request) => {
+      handle(db, request).then(
+        (reply) => port.postMessage(reply),
+        (error: unknown) => port.postMessage(failure(request.id, error, db.closed)),
+      );
+    });
+    port.postMessage({ id: 0, ok: true } satisfies Reply);
+  },
+  (error: unknown) => port.postMessage(failure(0, error, true)),
+);

@@ -48,6 +48,8 @@ const maxRemembered = 10_000;
 /** Records wait this long to be written together: one statement per table for many hook calls. */
 const flushDelayMs = 25;
 const maxBatch = 200;
+/** While cards keep being lost, one log line per this interval says how many, not one per answer. */
+const lossLogIntervalMs = 10_000;
 
 interface CardRow {
   card_uuid: string;
@@ -102,6 +104,9 @@ export class CardLedger {
   /** Uuids of cards issued by this process whose record was lost, oldest first. */
   readonly #lost = new Set<string>();
   #lostCount = 0;
+  /** Lost cards not yet logged, and the timer of the next line while losses go on. */
+  #unlogged = { cards: 0, services: new Set<string>(), why: new Set<string>() };
+  #lossLog: NodeJS.Timeout | undefined;
 
   constructor(db: Database, logger: Logger, patientKeySecret: string | undefined) {
     this.#db = db;
@@ -125,6 +130,9 @@ export class CardLedger {
       if (!this.#flushing) this.#flush();
       await this.#flushing;
     }
+    clearTimeout(this.#lossLog);
+    this.#lossLog = undefined;
+    if (this.#unlogged.cards > 0) this.#logLoss();
   }
 
   /** Queues the cards for recording; returns at once. Failures are counted and logged, never thrown. */
@@ -208,14 +216,33 @@ export class CardLedger {
       this.#lost.add(card.uuid);
       if (this.#lost.size > maxRemembered) this.#lost.delete(this.#lost.values().next().value as string);
     }
+    this.#unlogged.cards += cards.length;
+    for (const issued of batch) this.#unlogged.services.add(issued.service);
+    this.#unlogged.why.add(why);
+    if (this.#lossLog) return;
+    this.#logLoss();
+    const next = () => {
+      if (this.#unlogged.cards === 0) {
+        this.#lossLog = undefined;
+        return;
+      }
+      this.#logLoss();
+      this.#lossLog = setTimeout(next, lossLogIntervalMs).unref();
+    };
+    this.#lossLog = setTimeout(next, lossLogIntervalMs).unref();
+  }
+
+  /** The cards lost since the last line, then none. */
+  #logLoss(): void {
     this.#logger.error(
       {
-        cdsServices: [...new Set(batch.map((issued) => issued.service))],
-        cards: cards.length,
-        why,
+        cdsServices: [...this.#unlogged.services],
+        cards: this.#unlogged.cards,
+        why: [...this.#unlogged.why].join('; '),
         lostSinceStart: this.#lostCount,
       },
       'issued cards could not be recorded',
     );
+    this.#unlogged = { cards: 0, services: new Set(), why: new Set() };
   }
 }

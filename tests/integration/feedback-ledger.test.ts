@@ -326,4 +326,30 @@ describe.each(backends())('feedback and ledger on the $name database', (backend)
       down.restore();
     }
   });
+
+  it('while losses go on, logs one line with the count, not one per answer', async () => {
+    lines.length = 0;
+    const lostBefore = store.ledger.lostCount;
+    outage.cut();
+    try {
+      for (let i = 0; i < 5; i++) {
+        await issue(app);
+        // Each answer's cards are written, and lost, on their own.
+        await new Promise((resolve) => setTimeout(resolve, 60));
+      }
+      const report = () =>
+        lines
+          .map((line) => JSON.parse(line) as { msg: string; cards?: number })
+          .filter((line) => line.msg === 'issued cards could not be recorded');
+      const lost = store.ledger.lostCount - lostBefore;
+      expect(report()).toHaveLength(1);
+      expect(report()[0]?.cards).toBeLessThan(lost);
+      // Closing (settled) says what was lost since the line.
+      await store.ledger.settled();
+      expect(report()).toHaveLength(2);
+      expect(report().reduce((sum, line) => sum + (line.cards ?? 0), 0)).toBe(lost);
+    } finally {
+      outage.restore();
+    }
+  });
 });

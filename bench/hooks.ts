@@ -1,127 +1,737 @@
 /**
- * `npm run bench`: latency and throughput of the two hooks, and the service's memory.
- * The service runs as its own process (as deployed); autocannon and the FHIR server run here,
- * all on loopback. Bounded: each scenario runs for BENCH_SECONDS (default 10) and stops by itself.
+ * `npm run bench` (issue 11): throughput, latency and peak memory of the hook services against floors,
+ * with full prefetch and with the FHIR fallback, at concurrency 1, 10 and 100. Loopback only, bounded:
+ * every run lasts BENCH_SECONDS (default 5) after a warm-up of BENCH_WARMUP_SECONDS (default 1).
+ *
+ * Every measured server is its own process: the service (`node src/main.ts`, one process per
+ * configuration, reused across its scenarios), the floor (`bench/floor.ts`) and the FHIR stub
+ * (`bench/fhir-stub.ts`). Autocannon runs here and signs every client JWT here (unique jti), for the
+ * floor and the service alike. See bench/README.md for what is measured and how to read it.
+ *
+ *   BENCH_SECONDS=5  BENCH_WARMUP_SECONDS=1  BENCH_CONCURRENCY=1,10,100
+ *   BENCH_ONLY=<substring>[,<substring>…]   only the runs whose "<scenario> c<concurrency>" contains one;
+ *                                           results go to bench/results/<date>.partial.json, README untouched
+ *   BENCH_DATABASE_URL=<postgres URL>|auto  also run the authenticated full-prefetch scenarios against a
+ *                                           service on that PostgreSQL (`auto`: a throw-away local server)
+ *   BENCH_REPORT=bench/results/<date>.json  no runs: the targets and summary again from that file's figures
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { clientToken, signingKey } from '../tests/support/ehr-client.ts';
+import { renderTemplate } from '../src/cds-hooks/prefetch.ts';
+import { prefetchTemplates } from '../src/services/patient-data.ts';
+import { clientToken, type SigningKey, signingKey } from '../tests/support/ehr-client.ts';
 import { readFixture, startFhirServer } from '../tests/support/fhir-server.ts';
-import { fullPrefetch, hookBody } from '../tests/support/hook-calls.ts';
+import { fullPrefetch, type Hook, hookBody, serviceIds } from '../tests/support/hook-calls.ts';
+import { stubKey } from './fhir-stub.ts';
+import { heavyPatient } from './heavy-patient.ts';
+import { startPostgres } from './postgres.ts';
 import { benchServiceEnv } from './service-env.ts';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const port = 3900;
-const base = `http://127.0.0.1:${port}`;
+const runSeconds = Number(process.env.BENCH_SECONDS ?? 5);
+const runWarmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+/** An earlier run's results file: only its targets and summary are made again (no run). */
+const reportFile = process.env.BENCH_REPORT;
+const startedAt = performance.now();
+let seconds = runSeconds;
+let warmupSeconds = runWarmupSeconds;
+let date = new Date().toLocaleDateString('en-CA');
+let node = process.version;
+let machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' };
+const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,10,100').split(',').map(Number);
+const only = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const databaseUrlSetting = process.env.BENCH_DATABASE_URL ?? '';
+const delays = [50, 100];
+const degraded = { deadlineMs: 500, stubDelayMs: 800 };
 
-const ehr = { iss: 'https://bench-ehr.example.org', key: signingKey('ES384') };
+const ports = { plain: 3900, auth: 3901, degraded: 3902, postgres: 3903, floor: 3910, stub: 3911 };
+const local = (port: number) => `http://127.0.0.1:${port}`;
+const stubBase = local(ports.stub);
+const patientId = 'pvp-high-rbp-risk';
 
-/** The service trusts one EHR whose ES384 key is inline; every request carries a freshly signed token. */
-async function startService(fhirBaseUrl: string): Promise<ChildProcess> {
-  const clientsFile = join(await mkdtemp(join(tmpdir(), 'pvp-cds-bench-')), 'clients.json');
-  const child = spawn(process.execPath, ['src/main.ts'], {
-    env: await benchServiceEnv({ port, clientsFile, ehr, fhirServers: [fhirBaseUrl] }),
-    stdio: ['ignore', 'ignore', 'inherit'],
+type Auth = 'plain' | 'ES384' | 'RS384';
+type Patient = 'light' | 'heavy';
+interface Ehr {
+  iss: string;
+  key: SigningKey;
+}
+const ehrs: Record<Exclude<Auth, 'plain'>, Ehr> = {
+  ES384: { iss: 'https://bench-ehr.example.org', key: signingKey('ES384') },
+  RS384: { iss: 'https://bench-ehr-rs384.example.org', key: signingKey('RS384') },
+};
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+// ---- processes ---------------------------------------------------------------------------------------
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  /** Log lines at warn or above (pino JSON on stdout), by level and message. */
+  logs: Map<string, number>;
+}
+
+async function startProcess(name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string) {
+  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: Proc = { name, child, pid: child.pid ?? 0, logs: new Map() };
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    let key = `stdout: ${line.slice(0, 100)}`;
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; prefetchProblems?: string[] };
+      if ((entry.level ?? 0) < 40) return;
+      const level = ({ 40: 'warn', 50: 'error', 60: 'fatal' } as Record<number, string>)[entry.level ?? 0];
+      const problems = entry.prefetchProblems ? ` (${entry.prefetchProblems.join('; ')})` : '';
+      key = `${level} "${entry.msg}"${problems}`;
+    } catch {}
+    proc.logs.set(key, (proc.logs.get(key) ?? 0) + 1);
   });
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return child;
+  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) =>
+    process.stderr.write(`[${name}] ${line}\n`),
+  );
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  for (let i = 0; i < 600; i++) {
+    if (exited) throw new Error(`${name} exited before it was ready`);
+    const ok = await fetch(readyUrl).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return proc;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('service did not start');
+  throw new Error(`${name} was not ready within 60 s`);
 }
 
-/** Resident memory of the service process in MB: `VmRSS` now, or `VmHWM` (the peak so far). */
-async function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
+async function stopProcess(proc: Proc): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
 }
 
-async function run(service: ChildProcess, title: string, path: string, body: unknown) {
-  const result = await autocannon({
-    url: `${base}${path}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    requests: [
+/** Lets the hook calls autocannon abandoned at the end of a run finish before their FHIR stub stops. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 2500));
+
+const running = new Set<Proc>();
+async function started(name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string) {
+  const proc = await startProcess(name, script, env, readyUrl);
+  running.add(proc);
+  return proc;
+}
+async function stopped(proc: Proc | undefined): Promise<void> {
+  if (!proc) return;
+  await stopProcess(proc);
+  running.delete(proc);
+  const lines = [...proc.logs].map(([k, n]) => `${n} × ${k}`);
+  if (lines.length > 0) log(`  ${proc.name} logged: ${lines.join('; ')}`);
+  serviceLogs[proc.name] = Object.fromEntries(proc.logs);
+}
+const serviceLogs: Record<string, Record<string, number>> = {};
+
+const tempRoot = await mkdtemp(join(tmpdir(), 'pvp-cds-bench-'));
+
+async function startService(
+  name: string,
+  port: number,
+  settings: { auth: boolean; env?: Record<string, string> },
+): Promise<Proc> {
+  const dir = await mkdtemp(join(tempRoot, `${name}-`));
+  const env = {
+    ...(await benchServiceEnv({
+      port,
+      clientsFile: join(dir, 'clients.json'),
+      ehr: ehrs.ES384,
+      moreEhrs: [ehrs.RS384],
+      // Production accepts https FHIR servers only; the fallback runs use the plain service.
+      fhirServers: settings.auth ? [] : [stubBase],
+    })),
+    // As deployed with authentication; the plain service differs by CDS_AUTH=off and NODE_ENV=test
+    // (production refuses authentication off).
+    ...(settings.auth ? { NODE_ENV: 'production', CDS_AUTH: 'on' } : { NODE_ENV: 'test', CDS_AUTH: 'off' }),
+    ...settings.env,
+  };
+  return started(name, 'src/main.ts', env, `${local(port)}/healthz`);
+}
+
+async function startStub(delayMs: number, batch: boolean, dataFile: string): Promise<Proc> {
+  return started(
+    `fhir-stub ${delayMs} ms${batch ? ' batch' : ''}`,
+    'bench/fhir-stub.ts',
+    {
+      ...process.env,
+      STUB_PORT: String(ports.stub),
+      STUB_DATA: dataFile,
+      STUB_DELAY_MS: String(delayMs),
+      STUB_BATCH: batch ? '1' : '0',
+    },
+    `${stubBase}/metadata`,
+  );
+}
+
+// ---- measuring ---------------------------------------------------------------------------------------
+
+interface Load {
+  url: string;
+  method: 'GET' | 'POST';
+  body?: string;
+  sign?: Ehr;
+}
+
+interface Scenario {
+  name: string;
+  group: 'floor' | 'full-prefetch' | 'fallback' | 'reference' | 'degraded';
+  patient: Patient;
+  hook: Hook | 'search';
+  auth: Auth;
+  /** What else tells runs apart (delay, batch, database…), recorded as is. */
+  extra?: Record<string, unknown>;
+  load: Load;
+  /** Status codes that are the intended answer though not 2xx (the degraded runs' 412). */
+  expected?: number[];
+}
+
+interface Row {
+  name: string;
+  group: Scenario['group'];
+  patient: Patient;
+  hook: Scenario['hook'];
+  auth: Auth;
+  concurrency: number;
+  reqPerSec: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  non2xx: number;
+  /** Of the non-2xx, those that were the intended answer (degraded: 412). */
+  expectedNon2xx: number;
+  errors: number;
+  timeouts: number;
+  peakRssMb: number;
+  peakRssHow: 'VmHWM' | 'sampled VmRSS';
+  measured: string;
+  [extra: string]: unknown;
+}
+
+const rows: Row[] = [];
+const wanted = (name: string, c: number) =>
+  only.length === 0 || only.some((o) => `${name} c${c}`.includes(o));
+const anyWanted = (list: Scenario[]) => list.some((s) => concurrencies.some((c) => wanted(s.name, c)));
+
+function cannon(
+  load: Load,
+  connections: number,
+  duration: number,
+  onResponse?: (status: number, ms: number) => void,
+): Promise<autocannon.Result> {
+  const options: autocannon.Options = {
+    url: load.url,
+    method: load.method,
+    connections,
+    duration,
+    ...(load.body !== undefined ? { body: load.body, headers: { 'content-type': 'application/json' } } : {}),
+  };
+  const { sign } = load;
+  if (sign) {
+    options.requests = [
       {
         setupRequest: (request) => ({
           ...request,
           headers: {
             ...request.headers,
-            authorization: `Bearer ${clientToken({ iss: ehr.iss, aud: `${base}${path}`, key: ehr.key })}`,
+            authorization: `Bearer ${clientToken({ iss: sign.iss, aud: load.url, key: sign.key })}`,
           },
         }),
       },
-    ],
-    connections,
-    duration: seconds,
+    ];
+  }
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+    if (onResponse) {
+      instance.on('response', (_client, status: number, _bytes: number, ms: number) =>
+        onResponse(status, ms),
+      );
+    }
   });
-  const { latency, requests, non2xx, errors } = result;
-  const rss = await rssMb(service.pid ?? 0, 'VmRSS');
-  return {
-    rss,
-    title,
-    reqPerSec: Math.round(requests.average),
-    p50: latency.p50,
-    p97_5: latency.p97_5,
-    p99: latency.p99,
-    non2xx,
-    errors,
-  };
 }
 
-const fhir = await startFhirServer();
-for (const name of ['high-rbp-risk', 'case-report']) await fhir.load(await readFixture(name));
-const service = await startService(fhir.baseUrl);
-const idleRss = await rssMb(service.pid ?? 0, 'VmRSS');
-try {
-  const prefetch = await fullPrefetch(fhir.baseUrl, 'pvp-high-rbp-risk');
-  const rows = [
-    await run(
-      service,
-      'patient-view, full prefetch',
-      '/cds-services/pvp-risk-patient-view',
-      await hookBody('patient-view', 'pvp-high-rbp-risk', { prefetch }),
-    ),
-    await run(
-      service,
-      'order-sign (PVP draft), full prefetch',
-      '/cds-services/pvp-risk-order-sign',
-      await hookBody('order-sign', 'pvp-high-rbp-risk', {
-        prefetch,
-        draftOrders: 'high-rbp-risk.draft-orders',
-      }),
-    ),
-    await run(
-      service,
-      'patient-view, no prefetch (9 FHIR searches)',
-      '/cds-services/pvp-risk-patient-view',
-      await hookBody('patient-view', 'pvp-high-rbp-risk', { fhirServer: fhir.baseUrl }),
-    ),
-  ];
-  const peakRss = await rssMb(service.pid ?? 0, 'VmHWM');
-  process.stdout.write(`node ${process.version}, ${connections} connections, ${seconds} s per scenario\n\n`);
-  process.stdout.write(
-    '| scenario | req/s | p50 ms | p97.5 ms | p99 ms | non-2xx | errors | RSS after, MB |\n|---|---|---|---|---|---|---|---|\n',
-  );
-  for (const r of rows) {
-    process.stdout.write(
-      `| ${r.title} | ${r.reqPerSec} | ${r.p50} | ${r.p97_5} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.rss} |\n`,
+async function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+}
+
+/** Resets the peak RSS of `pid` (clear_refs 5), or starts sampling VmRSS when that is refused. */
+async function peakTracker(pid: number): Promise<{ how: Row['peakRssHow']; stop(): Promise<number> }> {
+  try {
+    await writeFile(`/proc/${pid}/clear_refs`, '5');
+    return { how: 'VmHWM', stop: async () => statusKb(pid, 'VmHWM') };
+  } catch {
+    let peak = await statusKb(pid, 'VmRSS');
+    const timer = setInterval(() => {
+      statusKb(pid, 'VmRSS').then(
+        (kb) => {
+          peak = Math.max(peak, kb);
+        },
+        () => undefined,
+      );
+    }, 50);
+    return {
+      how: 'sampled VmRSS',
+      stop: async () => {
+        clearInterval(timer);
+        return Math.max(peak, await statusKb(pid, 'VmRSS'));
+      },
+    };
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const value = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return Math.round((value ?? Number.NaN) * 10) / 10;
+}
+
+async function measure(scenario: Scenario, measured: Proc): Promise<void> {
+  for (const c of concurrencies) {
+    if (!wanted(scenario.name, c)) continue;
+    if (warmupSeconds > 0) await cannon(scenario.load, c, warmupSeconds);
+    const latencies: number[] = [];
+    let expectedNon2xx = 0;
+    const expected = new Set(scenario.expected ?? []);
+    const peak = await peakTracker(measured.pid);
+    const started = performance.now();
+    const result = await cannon(scenario.load, c, seconds, (status, ms) => {
+      latencies.push(ms);
+      if (expected.has(status)) expectedNon2xx++;
+    });
+    const elapsed = (performance.now() - started) / 1000;
+    const peakKb = await peak.stop();
+    latencies.sort((a, b) => a - b);
+    const row: Row = {
+      name: scenario.name,
+      group: scenario.group,
+      patient: scenario.patient,
+      hook: scenario.hook,
+      auth: scenario.auth,
+      ...scenario.extra,
+      concurrency: c,
+      reqPerSec: Math.round(latencies.length / elapsed),
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      non2xx: result.non2xx,
+      expectedNon2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      peakRssMb: Math.round(peakKb / 1024),
+      peakRssHow: peak.how,
+      measured: measured.name,
+    };
+    rows.push(row);
+    log(
+      `${`${row.name} c${c}`.padEnd(58)} ${String(row.reqPerSec).padStart(6)} req/s  p50 ${row.p50}  p95 ${row.p95}  p99 ${row.p99} ms  non-2xx ${row.non2xx}${expectedNon2xx ? ` (${expectedNon2xx} intended)` : ''}  errors ${row.errors}  peak RSS ${row.peakRssMb} MB (${measured.name})`,
     );
   }
-  process.stdout.write(`\nservice RSS idle after start: ${idleRss} MB; peak: ${peakRss} MB\n`);
-} finally {
-  service.kill('SIGTERM');
-  await fhir.close();
+}
+
+// ---- the requests ------------------------------------------------------------------------------------
+
+log(
+  `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ${seconds} s per run after ${warmupSeconds} s warm-up; concurrency ${concurrencies.join(', ')}${only.length ? `; only ${only.join(', ')}` : ''}`,
+);
+
+if (reportFile) {
+  // Only the targets and the summary again, from the figures of an earlier run.
+  const earlier = JSON.parse(await readFile(reportFile, 'utf8')) as {
+    date: string;
+    node: string;
+    machine: typeof machine;
+    seconds: number;
+    warmupSeconds: number;
+    scenarios: Row[];
+    serviceLogs: typeof serviceLogs;
+  };
+  rows.push(...earlier.scenarios);
+  Object.assign(serviceLogs, earlier.serviceLogs);
+  ({ date, seconds, warmupSeconds, node, machine } = earlier);
+} else {
+  /** The light patient's full prefetch (the `high-rbp-risk` fixture), and every search the service makes for the heavy one. */
+  async function prepare() {
+    const lightFhir = await startFhirServer();
+    const heavyFhir = await startFhirServer();
+    try {
+      await lightFhir.load(await readFixture('high-rbp-risk'));
+      const lightPrefetch = await fullPrefetch(lightFhir.baseUrl, patientId);
+      const heavy = await heavyPatient();
+      await heavyFhir.load(heavy.transaction);
+      // The stub's answers: each template's search against the heavy patient, and any further pages,
+      // with the test server's base URL (in fullUrl and links) replaced by the stub's.
+      const bodies: Record<string, string> = {};
+      const pending = Object.values(prefetchTemplates).map(
+        (template) =>
+          renderTemplate(template, { patientId, userId: 'Practitioner/pvp-demo-clinician' }) ?? '',
+      );
+      while (pending.length > 0) {
+        const path = pending.shift() as string;
+        if (stubKey(path) in bodies) continue;
+        const response = await fetch(`${heavyFhir.baseUrl}/${path}`, {
+          headers: { accept: 'application/fhir+json' },
+        });
+        if (!response.ok) throw new Error(`heavy patient: ${path} answered ${response.status}`);
+        const text = (await response.text()).replaceAll(heavyFhir.baseUrl, stubBase);
+        bodies[stubKey(path)] = text;
+        const next = (JSON.parse(text) as { link?: Array<{ relation: string; url: string }> }).link?.find(
+          (l) => l.relation === 'next',
+        );
+        if (next) pending.push(next.url.slice(stubBase.length + 1));
+      }
+      const slowest = Object.entries(bodies).sort((a, b) => b[1].length - a[1].length)[0] as [string, string];
+      return { lightPrefetch, heavyPrefetch: heavy.prefetch, bodies, slowest };
+    } finally {
+      await lightFhir.close();
+      await heavyFhir.close();
+    }
+  }
+
+  const prepared = await prepare();
+  const stubData = join(tempRoot, 'stub-data.json');
+  await writeFile(stubData, JSON.stringify({ bodies: prepared.bodies }));
+  log(
+    `FHIR stub: ${Object.keys(prepared.bodies).length} precomputed searches; the largest (the reference): ${prepared.slowest[0].split('?')[0]}, ${Math.round(prepared.slowest[1].length / 1024)} KiB`,
+  );
+
+  const hooks: Hook[] = ['patient-view', 'order-sign'];
+  const patients: Patient[] = ['light', 'heavy'];
+  const bodies = new Map<string, string>();
+  for (const patient of patients) {
+    for (const hook of hooks) {
+      const prefetch = patient === 'light' ? prepared.lightPrefetch : prepared.heavyPrefetch;
+      const body = await hookBody(hook, patientId, {
+        prefetch,
+        ...(hook === 'order-sign' ? { draftOrders: 'high-rbp-risk.draft-orders' } : {}),
+      });
+      bodies.set(`${patient}-${hook}`, JSON.stringify(body));
+    }
+  }
+  log(
+    `request bodies: ${[...bodies].map(([k, v]) => `${k} ${Math.round(Buffer.byteLength(v) / 1024)} KiB`).join(', ')}`,
+  );
+  const fallbackBody = JSON.stringify(await hookBody('patient-view', patientId, { fhirServer: stubBase }));
+
+  const auths: Auth[] = ['plain', 'ES384', 'RS384'];
+  const hookPath = (hook: Hook) => `/cds-services/${serviceIds[hook]}`;
+
+  function fullPrefetchScenarios(base: string, list: Auth[], prefix = '', extra?: Record<string, unknown>) {
+    return list.flatMap((auth) =>
+      patients.flatMap((patient) =>
+        hooks.map(
+          (hook): Scenario => ({
+            name: `${prefix}full-prefetch ${patient} ${hook} ${auth}`,
+            group: 'full-prefetch',
+            patient,
+            hook,
+            auth,
+            ...(extra ? { extra } : {}),
+            load: {
+              url: `${base}${hookPath(hook)}`,
+              method: 'POST',
+              body: bodies.get(`${patient}-${hook}`),
+              ...(auth !== 'plain' ? { sign: ehrs[auth] } : {}),
+            },
+          }),
+        ),
+      ),
+    );
+  }
+
+  const floorScenarios = auths.flatMap((auth) =>
+    patients.flatMap((patient) =>
+      hooks.map(
+        (hook): Scenario => ({
+          name: `floor ${patient} ${hook} ${auth}`,
+          group: 'floor',
+          patient,
+          hook,
+          auth,
+          load: {
+            url: `${local(ports.floor)}/${auth === 'plain' ? 'plain' : 'auth'}/${patient}-${hook}${hookPath(hook)}`,
+            method: 'POST',
+            body: bodies.get(`${patient}-${hook}`),
+            ...(auth !== 'plain' ? { sign: ehrs[auth] } : {}),
+          },
+        }),
+      ),
+    ),
+  );
+  const plainScenarios = fullPrefetchScenarios(local(ports.plain), ['plain']);
+  const fallbackScenarios = (delayMs: number, batch: boolean): Scenario[] => [
+    {
+      name: `fallback heavy patient-view ${delayMs}ms batch-${batch ? 'on' : 'off'}`,
+      group: 'fallback',
+      patient: 'heavy',
+      hook: 'patient-view',
+      auth: 'plain',
+      extra: { stubDelayMs: delayMs, stubBatch: batch },
+      load: { url: `${local(ports.plain)}${hookPath('patient-view')}`, method: 'POST', body: fallbackBody },
+    },
+  ];
+  const referenceScenario = (delayMs: number): Scenario => ({
+    name: `reference slowest search ${delayMs}ms`,
+    group: 'reference',
+    patient: 'heavy',
+    hook: 'search',
+    auth: 'plain',
+    extra: { stubDelayMs: delayMs, url: prepared.slowest[0].split('?')[0] },
+    load: { url: `${stubBase}/${prepared.slowest[0]}`, method: 'GET' },
+  });
+  const authScenarios = fullPrefetchScenarios(local(ports.auth), ['ES384', 'RS384']);
+  const degradedScenario: Scenario = {
+    name: `degraded heavy patient-view ${degraded.stubDelayMs}ms>deadline ${degraded.deadlineMs}ms`,
+    group: 'degraded',
+    patient: 'heavy',
+    hook: 'patient-view',
+    auth: 'plain',
+    extra: { stubDelayMs: degraded.stubDelayMs, deadlineMs: degraded.deadlineMs },
+    load: { url: `${local(ports.degraded)}${hookPath('patient-view')}`, method: 'POST', body: fallbackBody },
+    expected: [412],
+  };
+  const postgresScenarios = databaseUrlSetting
+    ? fullPrefetchScenarios(local(ports.postgres), ['ES384'], 'postgres ', { database: 'postgresql' })
+    : [];
+
+  // ---- the runs ----------------------------------------------------------------------------------------
+
+  process.on('SIGINT', () => {
+    for (const proc of running) proc.child.kill('SIGTERM');
+    process.exit(130);
+  });
+
+  try {
+    const fallbackAll = delays.flatMap((d) => [
+      referenceScenario(d),
+      ...fallbackScenarios(d, false),
+      ...fallbackScenarios(d, true),
+    ]);
+    if (anyWanted([...floorScenarios, ...plainScenarios, ...fallbackAll])) {
+      const plain = await startService('service plain', ports.plain, { auth: false });
+      if (anyWanted(floorScenarios)) {
+        // The floor answers what the service answered for the same request.
+        const answers: Record<string, unknown> = {};
+        for (const [key, body] of bodies) {
+          const hook = key.endsWith('order-sign') ? 'order-sign' : 'patient-view';
+          const response = await fetch(`${local(ports.plain)}${hookPath(hook)}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+          if (!response.ok) throw new Error(`service answered ${response.status} for ${key}`);
+          answers[key] = await response.json();
+        }
+        const floorData = join(tempRoot, 'floor-data.json');
+        const clients = Object.values(ehrs).map(({ iss, key }) => ({ iss, jwk: key.publicJwk }));
+        await writeFile(floorData, JSON.stringify({ answers, clients }));
+        const floor = await started(
+          'floor',
+          'bench/floor.ts',
+          { ...process.env, FLOOR_PORT: String(ports.floor), FLOOR_DATA: floorData },
+          `${local(ports.floor)}/healthz`,
+        );
+        for (const scenario of floorScenarios) await measure(scenario, floor);
+        await stopped(floor);
+      }
+      for (const scenario of plainScenarios) await measure(scenario, plain);
+      for (const delayMs of delays) {
+        for (const batch of [false, true]) {
+          const list = [...(batch ? [] : [referenceScenario(delayMs)]), ...fallbackScenarios(delayMs, batch)];
+          if (!anyWanted(list)) continue;
+          const stub = await startStub(delayMs, batch, stubData);
+          for (const scenario of list) await measure(scenario, scenario.group === 'reference' ? stub : plain);
+          await settle();
+          await stopped(stub);
+        }
+      }
+      await stopped(plain);
+    }
+
+    if (anyWanted(authScenarios)) {
+      const auth = await startService('service authenticated', ports.auth, { auth: true });
+      for (const scenario of authScenarios) await measure(scenario, auth);
+      await stopped(auth);
+    }
+
+    if (anyWanted([degradedScenario])) {
+      const service = await startService('service degraded', ports.degraded, {
+        auth: false,
+        env: { FHIR_DEADLINE_MS: String(degraded.deadlineMs) },
+      });
+      const stub = await startStub(degraded.stubDelayMs, false, stubData);
+      await measure(degradedScenario, service);
+      await settle();
+      await stopped(stub);
+      await stopped(service);
+    }
+
+    if (anyWanted(postgresScenarios)) {
+      const postgres = databaseUrlSetting === 'auto' ? await startPostgres() : undefined;
+      try {
+        const service = await startService('service authenticated, PostgreSQL', ports.postgres, {
+          auth: true,
+          env: { DATABASE_URL: postgres?.url ?? databaseUrlSetting },
+        });
+        for (const scenario of postgresScenarios) await measure(scenario, service);
+        await stopped(service);
+      } finally {
+        await postgres?.stop();
+      }
+    }
+  } finally {
+    for (const proc of [...running]) await stopped(proc);
+    await rm(tempRoot, { recursive: true, force: true });
+  }
+}
+
+// ---- targets and the summary -------------------------------------------------------------------------
+
+interface Target {
+  name: string;
+  ratio?: number;
+  value?: number;
+  limit: number;
+  met: boolean;
+}
+const targets: Target[] = [];
+const round2 = (x: number) => Math.round(x * 100) / 100;
+const find = (p: (r: Row) => boolean) => rows.find(p);
+
+for (const r of rows.filter((r) => r.group === 'full-prefetch' && r.concurrency === 10)) {
+  const floor = find(
+    (f) =>
+      f.group === 'floor' &&
+      f.concurrency === 10 &&
+      f.patient === r.patient &&
+      f.hook === r.hook &&
+      f.auth === r.auth,
+  );
+  if (!floor) continue;
+  const ratio = round2(r.reqPerSec / floor.reqPerSec);
+  targets.push({ name: `${r.name} c10 req/s ≥ 0.5 × floor`, ratio, limit: 0.5, met: ratio >= 0.5 });
+}
+for (const r of rows.filter((r) => r.group === 'fallback')) {
+  const ref = find(
+    (f) => f.group === 'reference' && f.stubDelayMs === r.stubDelayMs && f.concurrency === r.concurrency,
+  );
+  if (!ref) continue;
+  const ratio = round2(r.p50 / ref.p50);
+  targets.push({
+    name: `${r.name} c${r.concurrency} p50 ≤ 1.1 × slowest single search p50 (${ref.p50} ms)`,
+    ratio,
+    limit: 1.1,
+    met: ratio <= 1.1,
+  });
+}
+for (const r of rows.filter((r) => r.group === 'degraded')) {
+  const limit = Math.round(degraded.deadlineMs * 1.1);
+  targets.push({
+    name: `${r.name} c${r.concurrency} p99 ≤ deadline + 10 %`,
+    value: r.p99,
+    limit,
+    met: r.p99 <= limit,
+  });
+}
+for (const database of ['embedded PGlite', 'postgresql']) {
+  const service = rows.filter(
+    (r) =>
+      r.measured.startsWith('service') &&
+      r.concurrency === 100 &&
+      (database === 'postgresql') === (r.database === 'postgresql'),
+  );
+  if (service.length === 0) continue;
+  const value = Math.max(...service.map((r) => r.peakRssMb));
+  targets.push({
+    name: `service peak RSS at c100 < 250 MB (${database}; highest of ${service.length} runs)`,
+    value,
+    limit: 250,
+    met: value < 250,
+  });
+}
+const errorLines = Object.entries(serviceLogs).flatMap(([proc, lines]) =>
+  Object.entries(lines)
+    .filter(([line]) => /^(error|fatal) /.test(line))
+    .map(([line, n]) => ({ proc, line, n })),
+);
+targets.push({
+  name: `no error or fatal log line from any service${errorLines.length ? ` (${errorLines.map((e) => `${e.proc}: ${e.n} × ${e.line}`).join('; ')})` : ''}`,
+  value: errorLines.reduce((n, e) => n + e.n, 0),
+  limit: 0,
+  met: errorLines.length === 0,
+});
+const unexpected = rows.reduce((n, r) => n + r.non2xx - r.expectedNon2xx + r.errors, 0);
+targets.push({
+  name: 'no HTTP error and no unintended non-2xx in any run',
+  value: unexpected,
+  limit: 0,
+  met: unexpected === 0,
+});
+
+const report = {
+  date,
+  node,
+  machine,
+  seconds,
+  warmupSeconds,
+  ...(only.length ? { only } : {}),
+  scenarios: rows,
+  targets,
+  serviceLogs,
+};
+const resultsDir = new URL('./results/', import.meta.url);
+await mkdir(resultsDir, { recursive: true });
+const resultsFile = new URL(`${date}${only.length ? '.partial' : ''}.json`, resultsDir);
+await writeFile(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
+
+const fmt = (x: number) => (Number.isNaN(x) ? '–' : String(x));
+const summary = [
+  `Generated by \`npm run bench\` on ${date}: ${report.machine.cpus} × ${report.machine.model}, Node ${node}, ${seconds} s per run after a ${warmupSeconds} s warm-up, connections = concurrency. All figures: \`bench/results/${date}.json\`.`,
+  '',
+  '| target | ratio / value | limit | met |',
+  '|---|---|---|---|',
+  ...targets.map(
+    (t) => `| ${t.name} | ${t.ratio ?? t.value} | ${t.limit} | ${t.met ? 'met' : '**not met**'} |`,
+  ),
+  '',
+  '| scenario | conc. | req/s | p50 ms | p95 ms | p99 ms | non-2xx | errors | peak RSS MB (process) |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...rows.map(
+    (r) =>
+      `| ${r.name} | ${r.concurrency} | ${r.reqPerSec} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${r.non2xx}${r.expectedNon2xx ? ` (${r.expectedNon2xx} × 412, intended)` : ''} | ${r.errors} | ${r.peakRssMb} (${r.measured}) |`,
+  ),
+].join('\n');
+log(`\n${summary}\n`);
+log(
+  `${rows.length} runs${reportFile ? ' (from an earlier run)' : ` in ${Math.round((performance.now() - startedAt) / 1000)} s`}; results: ${resultsFile.pathname}`,
+);
+
+if (only.length === 0) {
+  const readme = new URL('./README.md', import.meta.url);
+  const text = await readFile(readme, 'utf8');
+  const start = '<!-- bench:summary:start -->';
+  const end = '<!-- bench:summary:end -->';
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from >= 0 && to > from) {
+    await writeFile(readme, `${text.slice(0, from + start.length)}\n${summary}\n${text.slice(to)}`);
+    log('bench/README.md: summary updated');
+  } else {
+    log('bench/README.md: no summary markers, not updated');
+  }
 }

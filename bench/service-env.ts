@@ -1,8 +1,9 @@
 /**
  * What `npm run bench` and `npm run soak` both give the service process they start: loopback, quiet
  * logs, its public URL (the token audience), one trusted EHR signing with an inline ES384 key and
- * allowed to name the given FHIR servers, no rate limit to speak of, and an embedded database of its own
- * beside the clients file (the ledger records every card, as deployed).
+ * allowed to name the given FHIR servers (and, when given, `moreEhrs`: further issuers with their own
+ * inline keys, e.g. an RS384 one, allowed the same servers), no rate limit to speak of, and an embedded
+ * database of its own beside the clients file (the ledger records every card, as deployed).
  */
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -13,12 +14,15 @@ export async function benchServiceEnv(options: {
   clientsFile: string;
   ehr: { iss: string; key: SigningKey };
   fhirServers: string[];
+  moreEhrs?: Array<{ iss: string; key: SigningKey }>;
 }): Promise<NodeJS.ProcessEnv> {
   const { ehr, fhirServers } = options;
-  await writeFile(
-    options.clientsFile,
-    JSON.stringify({ clients: [{ iss: ehr.iss, jwks: { keys: [ehr.key.publicJwk] }, fhirServers }] }),
-  );
+  const clients = [ehr, ...(options.moreEhrs ?? [])].map(({ iss, key }) => ({
+    iss,
+    jwks: { keys: [key.publicJwk] },
+    fhirServers,
+  }));
+  await writeFile(options.clientsFile, JSON.stringify({ clients }));
   return {
     ...process.env,
     PORT: String(options.port),

@@ -1,7 +1,8 @@
 /**
  * `npm run profile`: a CPU profile of the heavy-patient path. The service runs as its own process with
  * `--cpu-prof`, plain (no client JWT: the profile is of our code, not of ES384), and takes order-sign
- * (or `PROFILE_HOOK=patient-view`) with the heavy patient's full prefetch from 10 connections for
+ * (or `PROFILE_HOOK=patient-view`) with the heavy patient's full prefetch (`PROFILE_PATIENT=light`: the
+ * high-rbp-risk fixture's) from 10 connections for
  * PROFILE_SECONDS (default 10); then it stops, and the functions that took the most CPU themselves
  * (self time) are printed, with the profile's path to open in Chrome DevTools.
  */
@@ -11,7 +12,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import autocannon from 'autocannon';
-import { hookBody } from '../tests/support/hook-calls.ts';
+import { hookBody, scenarioPrefetch } from '../tests/support/hook-calls.ts';
 import { freePort } from '../tests/support/service-process.ts';
 import { heavyPatient } from './heavy-patient.ts';
 
@@ -44,9 +45,11 @@ for (let i = 0; ; i++) {
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
-const heavy = await heavyPatient();
-const body = await hookBody(hook, heavy.patientId, {
-  prefetch: heavy.prefetch,
+const patient =
+  process.env.PROFILE_PATIENT === 'light' ? await scenarioPrefetch('high-rbp-risk') : await heavyPatient();
+if ('fhir' in patient) await patient.fhir.close();
+const body = await hookBody(hook, patient.patientId, {
+  prefetch: patient.prefetch,
   ...(hook === 'order-sign' ? { draftOrders: 'high-rbp-risk.draft-orders' } : {}),
 });
 const path = `/cds-services/pvp-risk-${hook}`;
@@ -84,7 +87,7 @@ for (const node of profile.nodes) {
 const total = profile.samples.length;
 const idle = [...hits].filter(([name]) => /^\((idle|program|garbage collector)\)/.test(name));
 process.stdout.write(
-  `${hook}, heavy patient, ${Math.round(result.requests.average)} req/s at 10 connections, p50 ${result.latency.p50} ms; ${total} samples; profile: ${join(dir, file)}\n`,
+  `${hook}, ${process.env.PROFILE_PATIENT === 'light' ? 'light' : 'heavy'} patient, ${Math.round(result.requests.average)} req/s at 10 connections, p50 ${result.latency.p50} ms; ${total} samples; profile: ${join(dir, file)}\n`,
 );
 for (const [name, n] of idle) process.stdout.write(`  ${((n / total) * 100).toFixed(1)}%  ${name}\n`);
 process.stdout.write('top functions by self time:\n');

@@ -62,11 +62,21 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return format;
 }
 
+/** The clinic's date of recent instants (today's, mostly), by zone and UTC second; bounded. */
+const recentDates = new Map<string, string>();
+
 export function clinicalDay(now: Date, timeZone: string): ClinicalDay {
   const format = formatterFor(timeZone);
   const dateThere = (instant: Date) => {
+    // Every zone's offset is whole seconds: one UTC second has one date there, computed once.
+    const key = `${timeZone} ${Math.floor(instant.getTime() / 1000)}`;
+    const known = recentDates.get(key);
+    if (known !== undefined) return known;
     const parts = Object.fromEntries(format.formatToParts(instant).map((p) => [p.type, p.value]));
-    return `${parts.year}-${parts.month}-${parts.day}`;
+    const date = `${parts.year}-${parts.month}-${parts.day}`;
+    if (recentDates.size >= 1000) recentDates.clear();
+    recentDates.set(key, date);
+    return date;
   };
   const valid = now instanceof Date && !Number.isNaN(now.getTime()) ? now : new Date();
   return {

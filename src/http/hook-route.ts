@@ -164,8 +164,13 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       : undefined;
     // A caller that gave up (an EHR's own timeout) leaves nothing to answer: stop reading for it too.
     const callerGone = new AbortController();
-    res.once('close', () => callerGone.abort());
-    const signal = AbortSignal.any([AbortSignal.timeout(readsDeadlineMs(config)), callerGone.signal]);
+    res.once('close', () => {
+      if (!res.writableFinished) callerGone.abort();
+    });
+    // Without a FHIR server to read from there is no deadline to keep (nor a timer to make).
+    const signal = reader
+      ? AbortSignal.any([AbortSignal.timeout(readsDeadlineMs(config)), callerGone.signal])
+      : callerGone.signal;
     const started = performance.now();
     const outcome = await resolvePrefetch({
       templates: service.definition.prefetch,

@@ -3,6 +3,7 @@
  * Changing a weight, a threshold or a tier is a change of the model file, never of this code.
  */
 import { z } from 'zod';
+import { calibrationSchema, outcomeOfKind, parameterCount } from './calibration.ts';
 import type { FeatureId, Features, PatientFacts } from './patient-facts.ts';
 
 const featureIds = [
@@ -99,6 +100,8 @@ export const modelSchema = z
     tiers: z.array(z.object({ id: z.string(), minPoints: z.number().int() })).min(1),
     factors: z.array(factorSchema).min(1),
     shownNotScored: z.array(factorSchema.omit({ oddsRatio: true, citation: true })).default([]),
+    /** Present when the model was fitted or recalibrated on a hospital's cohort (calibration.ts). */
+    local: calibrationSchema.optional(),
   })
   .refine((m) => m.tiers[0]?.minPoints === 0, { message: 'the first tier must start at 0 points' })
   .refine((m) => m.tiers.every((t, i) => i === 0 || t.minPoints > (m.tiers[i - 1]?.minPoints ?? 0)), {
@@ -106,7 +109,29 @@ export const modelSchema = z
   })
   .refine((m) => new Set(m.factors.map((f) => f.id)).size === m.factors.length, {
     message: 'factor ids must be unique',
-  });
+  })
+  .refine((m) => !m.local || m.local.outcome === outcomeOfKind(m.kind), {
+    message: 'local.outcome must be the outcome of the model kind',
+  })
+  .refine(
+    (m) =>
+      m.local?.method !== 'fitted' ||
+      (new Set(m.local.coefficients.map((c) => c.factor)).size === m.local.coefficients.length &&
+        m.local.coefficients.every((c) => m.factors.some((f) => f.id === c.factor))),
+    { message: 'local.coefficients must name distinct factors of the model' },
+  )
+  .refine(
+    (m) => {
+      const n = m.local ? parameterCount(m.local) : 0;
+      return (
+        !m.local || (m.local.covariance.length === n && m.local.covariance.every((row) => row.length === n))
+      );
+    },
+    {
+      message:
+        'local.covariance must be square, one row per parameter (intercept, then coefficients or slope)',
+    },
+  );
 
 export type Model = z.infer<typeof modelSchema>;
 type Rule = z.infer<typeof ruleSchema>;

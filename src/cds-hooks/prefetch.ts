@@ -10,6 +10,7 @@
  */
 import type { Resource } from 'fhir/r4';
 import {
+  type BatchAnswer,
   type FhirReader,
   FhirReadFailed,
   type ReadBudget,
@@ -183,6 +184,8 @@ function describe(problem: ReadProblem): string {
       return 'connection failed';
     case 'deadline':
       return 'no answer before the deadline';
+    case 'not-batch-response':
+      return 'not a batch-response';
   }
 }
 
@@ -230,57 +233,172 @@ async function readPages(
   return { ok: true, resources, misfiled };
 }
 
-async function attempt(
-  read: (budget: ReadBudget) => Promise<{ value: unknown; url?: string }>,
+function failed(error: unknown): { ok: false; problem: string } {
+  return {
+    ok: false,
+    problem: error instanceof FhirReadFailed ? describe(error.problem) : 'could not be read',
+  };
+}
+
+function keyBudget(limits: PrefetchLimits): ReadBudget {
+  return readBudget({ bytes: limits.maxBytes, entries: limits.maxEntries });
+}
+
+/** A key's first page, as sent or as fetched, then its `next` pages. */
+async function fromFirstPage(
+  value: unknown,
+  url: string | undefined,
   types: readonly string[] | undefined,
   options: PrefetchOptions,
+  budget: ReadBudget,
 ): Promise<Resolved> {
-  const budget = readBudget({ bytes: options.limits.maxBytes, entries: options.limits.maxEntries });
+  const first = classify(value, options.limits, types);
+  if (first.kind === 'unusable') return { ok: false, problem: first.problem };
   try {
-    const { value, url } = await read(budget);
-    const first = classify(value, options.limits, types);
-    if (first.kind === 'unusable') return { ok: false, problem: first.problem };
     return await readPages(first, url, types, options, budget);
   } catch (error) {
-    return {
-      ok: false,
-      problem: error instanceof FhirReadFailed ? describe(error.problem) : 'could not be read',
-    };
+    return failed(error);
   }
 }
 
 type KeyResult = (Resolved & { ok: true; source: KeyProblem['from'] }) | { ok: false; why: KeyProblem };
 
-async function resolveKey(key: string, options: PrefetchOptions): Promise<KeyResult> {
-  const provided = options.provided ?? {};
-  const types = options.resourceTypes?.[key];
-  let why: KeyProblem | undefined;
-  if (Object.hasOwn(provided, key)) {
-    const given = await attempt(async () => ({ value: provided[key] }), types, options);
-    if (given.ok) return { ...given, source: 'prefetch' };
-    why = { from: 'prefetch', problem: given.problem };
+/** A key to fetch from the FHIR server, and its rendered search. */
+interface Fetch {
+  key: string;
+  query: string;
+}
+
+function fetchedResult(result: Resolved): KeyResult {
+  return result.ok
+    ? { ...result, source: 'fhir-server' }
+    : { ok: false, why: { from: 'fhir-server', problem: result.problem } };
+}
+
+async function fetchOne(fetch: Fetch, reader: FhirReader, options: PrefetchOptions): Promise<KeyResult> {
+  const types = options.resourceTypes?.[fetch.key];
+  const budget = keyBudget(options.limits);
+  let value: unknown;
+  try {
+    value = await reader.get(fetch.query, options.signal, budget);
+  } catch (error) {
+    return fetchedResult(failed(error));
   }
-  const template = options.templates[key];
-  const query = template === undefined ? undefined : renderTemplate(template, options.tokens);
-  const { reader } = options;
-  if (!reader || query === undefined)
-    return { ok: false, why: why ?? { from: 'prefetch', problem: 'not sent' } };
-  const fetched = await attempt(
-    async (budget) => ({
-      value: await reader.get(query, options.signal, budget),
-      url: `${reader.baseUrl}/${query}`,
+  return fetchedResult(
+    await fromFirstPage(value, `${reader.baseUrl}/${fetch.query}`, types, options, budget),
+  );
+}
+
+/**
+ * All the keys in one batch request. Each answer is then read as that key's first page, within the
+ * key's caps (the batch's bytes are charged to its keys in equal shares), and its `next` pages are
+ * fetched one by one. A batch that fails as a whole, but not for the deadline, is read key by key.
+ */
+async function fetchBatch(
+  fetches: Fetch[],
+  reader: FhirReader,
+  batch: NonNullable<FhirReader['batch']>,
+  options: PrefetchOptions,
+): Promise<KeyResult[]> {
+  const { limits } = options;
+  const total = readBudget({ bytes: limits.maxBytes * fetches.length, entries: fetches.length });
+  let answers: BatchAnswer[];
+  try {
+    answers = await batch(
+      fetches.map((f) => f.query),
+      options.signal,
+      total,
+    );
+  } catch (error) {
+    if (options.signal.aborted) return fetches.map(() => fetchedResult(failed(error)));
+    return Promise.all(fetches.map((f) => fetchOne(f, reader, options)));
+  }
+  const share = Math.ceil((total.limits.bytes - total.bytes) / fetches.length);
+  return Promise.all(
+    fetches.map((fetch, i) => {
+      const answer = answers[i] as BatchAnswer;
+      if (answer.status < 200 || answer.status > 299) {
+        return fetchedResult({ ok: false, problem: `HTTP ${answer.status}` });
+      }
+      const budget = keyBudget(limits);
+      budget.bytes -= share;
+      const entries = (answer.resource as { entry?: unknown } | null)?.entry;
+      budget.entries -= Array.isArray(entries) ? entries.length : 0;
+      const types = options.resourceTypes?.[fetch.key];
+      return fromFirstPage(answer.resource, `${reader.baseUrl}/${fetch.query}`, types, options, budget).then(
+        fetchedResult,
+      );
     }),
+  );
+}
+
+/** The FHIR server's answers for the keys to fetch: one batch when it takes them, else in parallel. */
+function fetchAll(fetches: Fetch[], reader: FhirReader, options: PrefetchOptions): Promise<KeyResult>[] {
+  if (fetches.length > 1 && reader.batch && reader.canBatch?.()) {
+    const batch = fetchBatch(fetches, reader, reader.batch, options);
+    return fetches.map((_, i) => batch.then((results) => results[i] as KeyResult));
+  }
+  return fetches.map((f) => fetchOne(f, reader, options));
+}
+
+/** A key the request gave, read as given; when that fails, fetched from the FHIR server on its own. */
+async function fromRequest(key: string, options: PrefetchOptions): Promise<KeyResult> {
+  const types = options.resourceTypes?.[key];
+  const given = await fromFirstPage(
+    options.provided?.[key],
+    undefined,
     types,
     options,
+    keyBudget(options.limits),
   );
-  return fetched.ok
-    ? { ...fetched, source: 'fhir-server' }
-    : { ok: false, why: { from: 'fhir-server', problem: fetched.problem } };
+  if (given.ok) return { ...given, source: 'prefetch' };
+  const why: KeyProblem = { from: 'prefetch', problem: given.problem };
+  const fetch = toFetch(key, options);
+  if (!fetch || !options.reader) return { ok: false, why };
+  return fetchOne(fetch, options.reader, options);
+}
+
+function toFetch(key: string, options: PrefetchOptions): Fetch | undefined {
+  const template = options.templates[key];
+  const query = template === undefined ? undefined : renderTemplate(template, options.tokens);
+  return query === undefined ? undefined : { key, query };
+}
+
+/**
+ * Every key: what the request gave, where it can be read (a value whose first page cannot be read
+ * as sent joins the keys to fetch, so that one batch can carry them all), else the FHIR server.
+ */
+function resolveKeys(keys: string[], options: PrefetchOptions): Promise<KeyResult>[] {
+  const provided = options.provided ?? {};
+  const results = new Map<string, Promise<KeyResult>>();
+  const fetches: Fetch[] = [];
+  for (const key of keys) {
+    let why: KeyProblem | undefined;
+    if (Object.hasOwn(provided, key)) {
+      const first = classify(provided[key], options.limits, options.resourceTypes?.[key]);
+      if (first.kind === 'data') {
+        results.set(key, fromRequest(key, options));
+        continue;
+      }
+      why = { from: 'prefetch', problem: first.problem };
+    }
+    const fetch = options.reader ? toFetch(key, options) : undefined;
+    if (fetch) fetches.push(fetch);
+    else
+      results.set(key, Promise.resolve({ ok: false, why: why ?? { from: 'prefetch', problem: 'not sent' } }));
+  }
+  if (options.reader) {
+    const fetched = fetchAll(fetches, options.reader, options);
+    fetches.forEach((f, i) => {
+      results.set(f.key, fetched[i] as Promise<KeyResult>);
+    });
+  }
+  return keys.map((key) => results.get(key) as Promise<KeyResult>);
 }
 
 export async function resolvePrefetch(options: PrefetchOptions): Promise<PrefetchOutcome> {
   const keys = Object.keys(options.templates);
-  const resolved = await Promise.all(keys.map((key) => resolveKey(key, options)));
+  const resolved = await Promise.all(resolveKeys(keys, options));
   const outcome: PrefetchOutcome = { data: {}, missing: [], problems: {}, fetched: [], misfiled: {} };
   keys.forEach((key, i) => {
     const result = resolved[i] as KeyResult;

@@ -16,7 +16,8 @@ export type ReadProblem =
   | { kind: 'too-many-entries'; limit: number }
   | { kind: 'too-many-bytes'; limit: number }
   | { kind: 'connection' }
-  | { kind: 'deadline' };
+  | { kind: 'deadline' }
+  | { kind: 'not-batch-response' };
 
 export class FhirReadFailed extends Error {
   readonly problem: ReadProblem;
@@ -39,11 +40,28 @@ export function readBudget(limits: { bytes: number; entries: number }): ReadBudg
   return { bytes: limits.bytes, entries: limits.entries, limits };
 }
 
+/** One answer of a batch: the entry's HTTP status and its resource (a searchset, a resource, an OperationOutcome). */
+export interface BatchAnswer {
+  status: number;
+  resource: unknown;
+}
+
 export interface FhirReader {
   /** The server's base URL, normalised without a trailing slash. */
   readonly baseUrl: string;
   /** GET a path relative to the base (`Patient/1`, `Observation?patient=1`) or an absolute URL on it. */
   get(pathOrUrl: string, signal: AbortSignal, budget: ReadBudget): Promise<unknown>;
+  /**
+   * Whether the server is known to take `batch` Bundles (its CapabilityStatement, read once per
+   * server in the background and cached). `false` until that is known.
+   */
+  canBatch?(): boolean;
+  /**
+   * The GETs of `paths` (relative to the base) in one batch: their answers in the same order. Throws
+   * FhirReadFailed when the batch as a whole fails; `not-batch-response` when the answer is not one
+   * (the server is then not asked for batches again until its capabilities are read anew).
+   */
+  batch?(paths: readonly string[], signal: AbortSignal, budget: ReadBudget): Promise<BatchAnswer[]>;
 }
 
 const JSON_TYPE = /^application\/(?:fhir\+json|json|json\+fhir|[\w.-]+\+json)\s*(?:;|$)/i;
@@ -82,8 +100,19 @@ function entriesOf(json: unknown): number {
   return Array.isArray(entry) ? entry.length : 0;
 }
 
-async function read(url: string, headers: Record<string, string>, signal: AbortSignal, budget: ReadBudget) {
-  const response = await fetch(url, { headers, redirect: 'manual', signal });
+interface Post {
+  method: 'POST';
+  body: string;
+}
+
+async function read(
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  budget: ReadBudget,
+  post?: Post,
+) {
+  const response = await fetch(url, { headers, redirect: 'manual', signal, ...post });
   const refuse = async (problem: ReadProblem): Promise<never> => {
     await response.body?.cancel().catch(() => undefined);
     throw new FhirReadFailed(problem);
@@ -108,22 +137,145 @@ async function read(url: string, headers: Record<string, string>, signal: AbortS
   return json;
 }
 
-export function createFhirReader(baseUrl: string, accessToken?: string): FhirReader {
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A batch-response's answers, one per request in order, or undefined when the body is not that. */
+function batchAnswers(json: unknown, count: number): BatchAnswer[] | undefined {
+  if (!isObject(json) || json.resourceType !== 'Bundle' || json.type !== 'batch-response') return undefined;
+  const entries = json.entry;
+  if (!Array.isArray(entries) || entries.length !== count || !entries.every(isObject)) return undefined;
+  const answers: BatchAnswer[] = [];
+  for (const entry of entries) {
+    const response = entry.response;
+    const status = isObject(response) ? /^\s*(\d{3})\b/.exec(String(response.status ?? '')) : null;
+    if (!status) return undefined;
+    answers.push({
+      status: Number(status[1]),
+      resource: entry.resource ?? (isObject(response) ? response.outcome : undefined),
+    });
+  }
+  return answers;
+}
+
+function declaresBatch(json: unknown): boolean {
+  if (!isObject(json) || json.resourceType !== 'CapabilityStatement' || !Array.isArray(json.rest))
+    return false;
+  return json.rest.some(
+    (rest) =>
+      isObject(rest) &&
+      rest.mode === 'server' &&
+      Array.isArray(rest.interaction) &&
+      rest.interaction.some((i) => isObject(i) && i.code === 'batch'),
+  );
+}
+
+/**
+ * What each FHIR server can do, as its CapabilityStatement (`GET [base]/metadata`) says: read once per
+ * server, in the background on the first call that asks (that call reads key by key), kept for
+ * `ttlMs`; a failed read, or a server that declared batch and then refused one, counts as "no batch"
+ * for `retryMs`. One per app: servers are told apart by base URL.
+ */
+/** Servers remembered at most (only trusted ones are called in production; any with CDS_AUTH=off). */
+const maxServers = 1000;
+
+export class ServerCapabilities {
+  readonly #known = new Map<string, { batch: boolean; until: number }>();
+  readonly #reading = new Set<string>();
+  readonly #ttlMs: number;
+  readonly #retryMs: number;
+  readonly #timeoutMs: number;
+
+  constructor(options: { ttlMs?: number; retryMs?: number; timeoutMs?: number } = {}) {
+    this.#ttlMs = options.ttlMs ?? 3_600_000;
+    this.#retryMs = options.retryMs ?? 300_000;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+  }
+
+  canBatch(baseUrl: string, headers: Record<string, string>): boolean {
+    const known = this.#known.get(baseUrl);
+    if (known && known.until > Date.now()) return known.batch;
+    if (!this.#reading.has(baseUrl)) this.#read(baseUrl, headers);
+    return known?.batch ?? false;
+  }
+
+  /** The server declared batch but did not answer one as a batch. */
+  refused(baseUrl: string): void {
+    this.#known.set(baseUrl, { batch: false, until: Date.now() + this.#retryMs });
+  }
+
+  #read(baseUrl: string, headers: Record<string, string>): void {
+    if (this.#known.size >= maxServers) this.#known.delete(this.#known.keys().next().value as string);
+    this.#reading.add(baseUrl);
+    const budget = readBudget({ bytes: 1_048_576, entries: 0 });
+    read(`${baseUrl}/metadata`, headers, AbortSignal.timeout(this.#timeoutMs), budget)
+      .then(
+        (json) => this.#known.set(baseUrl, { batch: declaresBatch(json), until: Date.now() + this.#ttlMs }),
+        () => this.#known.set(baseUrl, { batch: false, until: Date.now() + this.#retryMs }),
+      )
+      .finally(() => this.#reading.delete(baseUrl));
+  }
+}
+
+/** Statuses that say "no batch here", not "try again later". */
+const REFUSING = new Set([400, 404, 405, 415, 422, 501]);
+
+function asReadFailure(error: unknown, signal: AbortSignal): FhirReadFailed {
+  if (error instanceof FhirReadFailed) return error;
+  return new FhirReadFailed(signal.aborted ? { kind: 'deadline' } : { kind: 'connection' });
+}
+
+export function createFhirReader(
+  baseUrl: string,
+  accessToken?: string,
+  capabilities?: ServerCapabilities,
+): FhirReader {
   const normalised = baseUrl.replace(/\/+$/, '');
   const headers: Record<string, string> = {
     accept: 'application/fhir+json',
     ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
   };
-  return {
+  const reader: FhirReader = {
     baseUrl: normalised,
     async get(pathOrUrl, signal, budget) {
       const url = /^https?:\/\//i.test(pathOrUrl) ? pathOrUrl : `${normalised}/${pathOrUrl}`;
       try {
         return await read(url, headers, signal, budget);
       } catch (error) {
-        if (error instanceof FhirReadFailed) throw error;
-        throw new FhirReadFailed(signal.aborted ? { kind: 'deadline' } : { kind: 'connection' });
+        throw asReadFailure(error, signal);
       }
+    },
+  };
+  if (!capabilities) return reader;
+  return {
+    ...reader,
+    canBatch: () => capabilities.canBatch(normalised, headers),
+    async batch(paths, signal, budget) {
+      const body = JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: paths.map((url) => ({ request: { method: 'GET', url } })),
+      });
+      let json: unknown;
+      try {
+        json = await read(
+          normalised,
+          { ...headers, 'content-type': 'application/fhir+json' },
+          signal,
+          budget,
+          { method: 'POST', body },
+        );
+      } catch (error) {
+        const failure = asReadFailure(error, signal);
+        if (failure.problem.kind === 'status' && REFUSING.has(failure.problem.status))
+          capabilities.refused(normalised);
+        throw failure;
+      }
+      const answers = batchAnswers(json, paths.length);
+      if (answers) return answers;
+      capabilities.refused(normalised);
+      throw new FhirReadFailed({ kind: 'not-batch-response' });
     },
   };
 }

@@ -18,25 +18,37 @@ function resourceTypeOf(pathOrUrl: string, baseUrl: string, known: ReadonlySet<s
   return type !== undefined && known.has(type) ? type : 'other';
 }
 
+async function timed<T>(resourceType: string, onRead: (read: FhirRead) => void, run: () => Promise<T>) {
+  const started = performance.now();
+  try {
+    const value = await run();
+    onRead({ resourceType, ms: performance.now() - started });
+    return value;
+  } catch (error) {
+    const problem = error instanceof FhirReadFailed ? error.problem.kind : 'error';
+    onRead({ resourceType, ms: performance.now() - started, problem });
+    throw error;
+  }
+}
+
+/** A batch is reported as one read of resource type `batch`. */
 export function timedReader(
   reader: FhirReader,
   resourceTypes: ReadonlySet<string>,
   onRead: (read: FhirRead) => void,
 ): FhirReader {
+  const { batch, canBatch } = reader;
   return {
     baseUrl: reader.baseUrl,
-    async get(pathOrUrl, signal, budget) {
-      const resourceType = resourceTypeOf(pathOrUrl, reader.baseUrl, resourceTypes);
-      const started = performance.now();
-      try {
-        const value = await reader.get(pathOrUrl, signal, budget);
-        onRead({ resourceType, ms: performance.now() - started });
-        return value;
-      } catch (error) {
-        const problem = error instanceof FhirReadFailed ? error.problem.kind : 'error';
-        onRead({ resourceType, ms: performance.now() - started, problem });
-        throw error;
-      }
-    },
+    get: (pathOrUrl, signal, budget) =>
+      timed(resourceTypeOf(pathOrUrl, reader.baseUrl, resourceTypes), onRead, () =>
+        reader.get(pathOrUrl, signal, budget),
+      ),
+    ...(batch && canBatch
+      ? {
+          canBatch,
+          batch: (paths, signal, budget) => timed('batch', onRead, () => batch(paths, signal, budget)),
+        }
+      : {}),
   };
 }

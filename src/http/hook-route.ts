@@ -10,7 +10,7 @@ import { type HookRequest, hookRequestSchema } from '../cds-hooks/schemas.ts';
 import type { BaseContext, CdsService } from '../cds-hooks/service.ts';
 import { normaliseBaseUrl } from '../cds-hooks/trusted-clients.ts';
 import type { Config } from '../config.ts';
-import { createFhirReader, type FhirReader } from '../fhir/client.ts';
+import { createFhirReader, type FhirReader, ServerCapabilities } from '../fhir/client.ts';
 import { type FhirRead, timedReader } from '../fhir/timed-reader.ts';
 import type { Logger } from '../observability/logger.ts';
 import { countCards, type Metrics } from '../observability/metrics.ts';
@@ -119,7 +119,11 @@ function unavailableReason(
 
 export function hookRoute(options: HookRouteOptions): RequestHandler {
   const { config, logger, metrics } = options;
-  const readerFor = options.fhirReader ?? createFhirReader;
+  // What each FHIR server can do (batch), read once per server and shared by this app's calls.
+  const capabilities = new ServerCapabilities();
+  const readerFor =
+    options.fhirReader ??
+    ((baseUrl: string, accessToken?: string) => createFhirReader(baseUrl, accessToken, capabilities));
   const resourceTypes = new Set(
     [...options.services.values()].flatMap((s) => Object.values(s.prefetchResourceTypes).flat()),
   );

@@ -74,6 +74,11 @@ export interface FhirServerOptions extends FaultOptions {
   requireBearer?: string;
   /** Largest page a search returns, whatever `_count` asks; longer results get `next` links. */
   maxPageSize?: number;
+  /**
+   * Declare `batch` in the CapabilityStatement and answer `POST [base]` with a `batch` Bundle of GETs:
+   * each entry answered as the same GET would be (searches with this server's paging and sorting).
+   */
+  batch?: boolean;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0 (an ephemeral port). */
@@ -370,20 +375,19 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       software: { name: 'pvp-cds test FHIR server (Medplum MemoryRepository)' },
       fhirVersion: '4.0.1',
       format: ['json'],
-      rest: [{ mode: 'server' }],
+      rest: [{ mode: 'server', ...(options.batch ? { interaction: [{ code: 'batch' }] } : {}) }],
     });
   });
 
   /** A type search, from the query string (GET) or the query string and form body together (POST _search). */
-  async function search(
-    resourceType: string,
-    query: URLSearchParams,
-    selfUrl: string,
-    res: Response,
-  ): Promise<void> {
+  interface Answer {
+    status: number;
+    body: unknown;
+  }
+
+  async function search(resourceType: string, query: URLSearchParams, selfUrl: string): Promise<Answer> {
     if (!/^[A-Z][A-Za-z]+$/.test(resourceType) || !getSearchParameters(resourceType)) {
-      sendFhir(res, 404, outcome('error', 'not-found', `Unknown resource type ${resourceType}`));
-      return;
+      return { status: 404, body: outcome('error', 'not-found', `Unknown resource type ${resourceType}`) };
     }
     let filters: URLSearchParams;
     let rules: SortRule[];
@@ -396,8 +400,7 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       offset = nonNegativeInt(filters.getAll('_offset'), '_offset') ?? 0;
     } catch (error) {
       if (!(error instanceof SearchRejected)) throw error;
-      sendFhir(res, 400, outcome('error', 'not-supported', error.message));
-      return;
+      return { status: 400, body: outcome('error', 'not-supported', error.message) };
     }
     const forwarded = new URLSearchParams(
       [...filters].filter(([key]) => !['_sort', '_count', '_offset'].includes(key) && !faults.ignoreFilters),
@@ -413,10 +416,7 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       },
       repo,
     );
-    if (resource?.resourceType !== 'Bundle') {
-      sendFhir(res, getStatus(result), result);
-      return;
-    }
+    if (resource?.resourceType !== 'Bundle') return { status: getStatus(result), body: result };
     const found = resource as unknown as Bundle;
     const entries = found.entry ?? [];
     const matches = entries.filter((e) => e.search?.mode !== 'include');
@@ -445,20 +445,68 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       link,
       ...(withUrls.length > 0 ? { entry: withUrls } : {}),
     };
-    sendFhir(res, 200, bundle);
+    return { status: 200, body: bundle };
   }
 
-  fhir.get('/:resourceType', (req: Request, res: Response) =>
-    search(
+  /** A GET that is not a type search (a read, a vread), as Medplum answers it. */
+  async function routed(method: HttpMethod, url: string, body?: unknown, headers?: Request['headers']) {
+    const [result, resource] = await router.handleRequest(
+      { method, url, pathname: '', params: {}, query: {}, body, ...(headers ? { headers } : {}) },
+      repo,
+    );
+    return { status: getStatus(result), result, resource };
+  }
+
+  /** One GET under the base, `Observation?patient=1` or `Patient/1`, answered as the GET route would. */
+  async function get(url: string): Promise<Answer> {
+    const parsed = new URL(url, 'http://fhir.invalid/');
+    const type = /^\/([A-Za-z]+)$/.exec(parsed.pathname)?.[1];
+    if (type !== undefined) return search(type, parsed.searchParams, `${baseUrl}/${url}`);
+    const { status, result, resource } = await routed('GET', url.startsWith('/') ? url : `/${url}`);
+    return { status, body: resource ?? result };
+  }
+
+  fhir.get('/:resourceType', async (req: Request, res: Response) => {
+    const answer = await search(
       String(req.params.resourceType),
       new URL(req.originalUrl, 'http://fhir.invalid').searchParams,
       `${baseUrl}${req.url}`,
-      res,
-    ),
-  );
+    );
+    sendFhir(res, answer.status, answer.body);
+  });
+
+  /** A batch entry, failed as its GET would be by `failWith` and `failOnly`. */
+  async function batchEntry(item: BundleEntry): Promise<Answer> {
+    const url = item.request?.method === 'GET' ? item.request.url : undefined;
+    if (!url)
+      return { status: 400, body: outcome('error', 'not-supported', 'this server batches GETs only') };
+    const status = faults.failWith;
+    const target = `/${decodeURIComponent(url.replace(/^\//, '').replaceAll('+', ' '))}`;
+    if (status !== undefined && faults.failOnly?.test(target)) {
+      return { status, body: outcome('error', issueCodeFor(status), `Injected failure: HTTP ${status}`) };
+    }
+    return get(url);
+  }
+
+  fhir.post('/', async (req: Request, res: Response, next: NextFunction) => {
+    const bundle = req.body as Bundle | undefined;
+    if (!options.batch || bundle?.resourceType !== 'Bundle' || bundle.type !== 'batch') {
+      next();
+      return;
+    }
+    const entry: BundleEntry[] = [];
+    for (const item of bundle.entry ?? []) {
+      const answer = await batchEntry(item);
+      entry.push({
+        resource: answer.body as BundleEntry['resource'],
+        response: { status: String(answer.status) },
+      });
+    }
+    sendFhir(res, 200, { resourceType: 'Bundle', type: 'batch-response', entry });
+  });
 
   // The CDS Hooks sandbox fetches prefetch this way first: the form body holds the search parameters.
-  fhir.post('/:resourceType/_search', (req: Request, res: Response) => {
+  fhir.post('/:resourceType/_search', async (req: Request, res: Response) => {
     if (!req.is('application/x-www-form-urlencoded')) {
       sendFhir(res, 415, outcome('error', 'not-supported', 'POST _search takes a form-encoded body'));
       return;
@@ -467,23 +515,17 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
     const form = new URLSearchParams(typeof req.body === 'string' ? req.body : '');
     const params = new URLSearchParams([...query, ...form]);
     const type = String(req.params.resourceType);
-    return search(type, params, `${baseUrl}/${type}?${params}`, res);
+    const answer = await search(type, params, `${baseUrl}/${type}?${params}`);
+    sendFhir(res, answer.status, answer.body);
   });
 
   fhir.use(async (req: Request, res: Response) => {
-    const [result, resource] = await router.handleRequest(
-      {
-        method: req.method as HttpMethod,
-        url: req.url,
-        pathname: '',
-        params: {},
-        query: {},
-        body: req.body,
-        headers: req.headers,
-      },
-      repo,
+    const { status, result, resource } = await routed(
+      req.method as HttpMethod,
+      req.url,
+      req.body,
+      req.headers,
     );
-    const status = getStatus(result);
     if (status === 201 && resource?.id) {
       res.location(`${baseUrl}/${resource.resourceType}/${resource.id}`);
     }

@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import type express from 'express';
 import { loadWordings } from './cards/wording.ts';
-import { loadModels } from './clinical/model-files.ts';
+import { type LoadedModels, loadModelFiles } from './clinical/model-files.ts';
 import type { Config } from './config.ts';
 import { type AppDependencies, createApp, lifecycleOf } from './http/app.ts';
 import type { Logger } from './observability/logger.ts';
@@ -20,9 +20,21 @@ export function assembleApp(
   config: Config,
   logger: Logger,
   store: Store,
-  overrides: Partial<Pick<AppDependencies, 'now' | 'fhirReader'>> = {},
+  overrides: Partial<Pick<AppDependencies, 'now' | 'fhirReader'>> & { models?: LoadedModels } = {},
 ): express.Express {
-  const models = loadModels();
+  const { models: loaded, ...rest } = overrides;
+  const { models, files } = loaded ?? loadModelFiles(config.modelDir);
+  for (const model of Object.values(models)) {
+    logger.info(
+      {
+        model: model.id,
+        version: model.version,
+        calibrated: model.local?.method ?? false,
+        file: files[model.kind],
+      },
+      'model loaded',
+    );
+  }
   const wordings = loadWordings(Object.values(models));
   return createApp({
     config,
@@ -36,7 +48,7 @@ export function assembleApp(
       orderSignService(models, wordings),
       orderSelectService(models, wordings),
     ],
-    ...overrides,
+    ...rest,
   });
 }
 

@@ -64,6 +64,8 @@ const envSchema = z.object({
   CORS_ORIGINS: z.string().optional(),
   /** Calls per minute per client (per issuer; per address when unauthenticated). */
   RATE_LIMIT_PER_MINUTE: integer(1, 1_000_000).default(600),
+  /** A directory of model files (`npm run model` writes them); a kind without one there is the published v1. */
+  MODEL_DIR: z.string().min(1).optional(),
   /** Where the embedded database (PGlite) keeps its files, when there is no DATABASE_URL. */
   DATA_DIR: z.string().min(1).default('data'),
   /** A PostgreSQL server shared by replicas: postgres://user:password@host:5432/db. */
@@ -106,6 +108,7 @@ export type Config = {
   /** `*`, or the exact origins allowed. */
   corsOrigins: '*' | string[];
   rateLimitPerMinute: number;
+  modelDir: string | undefined;
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
@@ -215,6 +218,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwksCooldownMs: e.JWKS_REFRESH_COOLDOWN_MS,
     corsOrigins,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    modelDir: e.MODEL_DIR,
     dataDir: e.DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,

@@ -5,6 +5,7 @@
  * exits without starting.
  */
 import { assembleApp, serve } from './assemble.ts';
+import { loadModelFiles } from './clinical/model-files.ts';
 import { loadConfig, printableConfig } from './config.ts';
 import { createLogger } from './observability/logger.ts';
 import { openStore } from './store/store.ts';
@@ -15,8 +16,10 @@ try {
   } else {
     const config = loadConfig();
     const logger = createLogger(config.logLevel, config.logFormat);
+    // A bad model file stops the process before the database is opened.
+    const models = loadModelFiles(config.modelDir);
     const store = await openStore(config, logger);
-    serve(assembleApp(config, logger, store), config, logger, store);
+    serve(assembleApp(config, logger, store, { models }), config, logger, store);
   }
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Card, Suggestion } from '../cds-hooks/schemas.ts';
+import type { Probability } from '../clinical/calibration.ts';
 import type { Assessment } from '../clinical/model.ts';
 import { fill, type Wording, word } from './wording.ts';
 
@@ -26,6 +27,8 @@ export interface AssessmentExtension {
   tier?: string;
   factors: Array<{ id: string; points: number }>;
   notAssessed: string[];
+  /** With a model calibrated on the hospital's cohort: the outcome's probability and its 95% interval. */
+  probability?: Probability;
 }
 
 /** Where the rendered cards point to and whom their draft orders are for. */
@@ -80,7 +83,11 @@ function overrideReasons(wording: Wording): NonNullable<Card['overrideReasons']>
   }));
 }
 
-export function assessmentExtension(kind: CardKind, assessment?: Assessment): AssessmentExtension {
+export function assessmentExtension(
+  kind: CardKind,
+  assessment?: Assessment,
+  probability?: Probability,
+): AssessmentExtension {
   if (!assessment) return { kind, factors: [], notAssessed: [] };
   return {
     kind,
@@ -89,6 +96,7 @@ export function assessmentExtension(kind: CardKind, assessment?: Assessment): As
     tier: assessment.tier,
     factors: assessment.factors.map((f) => ({ id: f.id, points: f.points })),
     notAssessed: assessment.notAssessed,
+    ...(probability ? { probability } : {}),
   };
 }
 
@@ -102,6 +110,7 @@ export interface CardContent {
   /** `at-most-one` unless the suggestions are meant to be taken together. */
   selectionBehavior?: 'at-most-one' | 'any';
   assessment?: Assessment;
+  probability?: Probability;
 }
 
 const maxSummary = 139;
@@ -130,6 +139,6 @@ export function frameCard(content: CardContent, context: CardContext): Card {
       ? { suggestions: content.suggestions, selectionBehavior: content.selectionBehavior ?? 'at-most-one' }
       : {}),
     ...(content.indicator === 'info' ? {} : { overrideReasons: overrideReasons(context.wording) }),
-    extension: { [extensionKey]: assessmentExtension(content.kind, content.assessment) },
+    extension: { [extensionKey]: assessmentExtension(content.kind, content.assessment, content.probability) },
   };
 }

@@ -4,9 +4,17 @@
  * assessed; what the data held; the advice; the model version and the statement that tiers are relative.
  */
 import type { Card, Suggestion } from '../cds-hooks/schemas.ts';
-import { type Assessment, type Model, type ScoredFactor, tierPosition } from '../clinical/model.ts';
+import type { Probability } from '../clinical/calibration.ts';
+import {
+  type Assessment,
+  assessmentProbability,
+  type Model,
+  type ScoredFactor,
+  tierPosition,
+} from '../clinical/model.ts';
 import type { PatientFacts } from '../clinical/patient-facts.ts';
 import { type CardContext, frameCard } from './card-frame.ts';
+import { calibrationValues, probabilityValues } from './probability-text.ts';
 import { provenanceLines } from './provenance.ts';
 import { fill, type Wording, word } from './wording.ts';
 
@@ -95,7 +103,12 @@ function tierScale(model: Model, wording: Wording): string {
 }
 
 /** Tier and points, then as many of the top factors as fit whole in a summary (under 140 characters). */
-function summary(assessment: Assessment, template: string, wording: Wording): string {
+function summary(
+  assessment: Assessment,
+  probability: Probability | undefined,
+  template: string,
+  wording: Wording,
+): string {
   const names = [...assessment.factors]
     .sort((a, b) => b.points - a.points)
     .slice(0, topFactorCount)
@@ -108,6 +121,7 @@ function summary(assessment: Assessment, template: string, wording: Wording): st
     fill(template, {
       tier: word(wording.tiers, assessment.tier),
       points: assessment.points,
+      probability: probability ? fill(wording.local.summary, probabilityValues(probability)) : '',
       top: top.length > 0 ? `${wording.values.listIntro}${top.join(wording.values.listSeparator)}` : '',
     });
   let count = names.length;
@@ -134,6 +148,7 @@ export interface RiskCardInput {
 export function renderRiskCard(input: RiskCardInput, context: CardContext): Card {
   const { model, assessment, suggestions, provenance, advice } = input;
   const { wording } = context;
+  const probability = assessmentProbability(model, assessment.factors);
   const notAssessed = assessment.notAssessed.map((id) => word(wording.factors, id));
   const shown = assessment.shown.map(
     (s) => `${word(wording.factors, s.id)}${fill(wording.values.aside, { value: patientValue(s, wording) })}`,
@@ -145,6 +160,7 @@ export function renderRiskCard(input: RiskCardInput, context: CardContext): Card
       points: assessment.points,
       tierScale: tierScale(model, wording),
     }),
+    probability ? fill(wording.local.probabilityLine, probabilityValues(probability)) : '',
     factorTable(assessment, wording),
     notAssessed.length > 0
       ? fill(wording.detail.notAssessed, { list: notAssessed.join(wording.values.listSeparator) })
@@ -152,19 +168,27 @@ export function renderRiskCard(input: RiskCardInput, context: CardContext): Card
     shown.length > 0 ? fill(wording.detail.shown, { list: shown.join(wording.values.listSeparator) }) : '',
     ...provenanceLines(provenance, context),
     advice.length > 0 ? [wording.detail.adviceHeading, ...advice.map((a) => `- ${a}`)].join('\n') : '',
-    fill(wording.detail.calibration, { model: model.id, version: model.version }),
+    model.local
+      ? fill(wording.local.calibration, calibrationValues(model, model.local, wording))
+      : fill(wording.detail.calibration, { model: model.id, version: model.version }),
   ]
     .filter((part) => part !== '')
     .join('\n\n');
   return frameCard(
     {
       kind: assessment.kind,
-      summary: summary(assessment, input.summaryTemplate ?? wording.cards[assessment.kind].summary, wording),
+      summary: summary(
+        assessment,
+        probability,
+        input.summaryTemplate ?? wording.cards[assessment.kind].summary,
+        wording,
+      ),
       detail,
       indicator: input.indicator ?? (tierPosition(model, assessment) === 'lowest' ? 'info' : 'warning'),
       source: { model: { id: model.id, version: model.version, kind: assessment.kind } },
       suggestions,
       assessment,
+      ...(probability ? { probability } : {}),
     },
     context,
   );

@@ -3,7 +3,14 @@
  * Changing a weight, a threshold or a tier is a change of the model file, never of this code.
  */
 import { z } from 'zod';
-import { calibrationSchema, outcomeOfKind, parameterCount } from './calibration.ts';
+import {
+  calibrationSchema,
+  levelOf,
+  outcomeOfKind,
+  type Probability,
+  parameterCount,
+  probability,
+} from './calibration.ts';
 import type { FeatureId, Features, PatientFacts } from './patient-facts.ts';
 
 const featureIds = [
@@ -221,4 +228,22 @@ export function assess(model: Model, facts: PatientFacts): Assessment {
   const points = factors.reduce((sum, f) => sum + f.points, 0);
   const tier = model.tiers.findLast((t) => points >= t.minPoints)?.id ?? model.tiers[0]?.id ?? 'low';
   return { kind: model.kind, model: model.id, points, tier, factors, notAssessed, shown };
+}
+
+/**
+ * The absolute probability of the outcome for a calibrated model (undefined for a model with relative
+ * tiers only): each factor's covariate is its level, from the points it earned; factors that did not
+ * count, or could not be assessed, are 0.
+ */
+export function assessmentProbability(
+  model: Model,
+  factors: ReadonlyArray<{ id: string; points: number }>,
+): Probability | undefined {
+  if (!model.local) return undefined;
+  const levels = new Map<string, number>();
+  for (const factor of factors) {
+    const modelFactor = model.factors.find((f) => f.id === factor.id);
+    if (modelFactor) levels.set(factor.id, levelOf(modelFactor, factor.points));
+  }
+  return probability(model.local, model.factors, levels);
 }

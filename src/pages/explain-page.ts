@@ -4,9 +4,11 @@
  * could not be assessed, the sources, the model and its limits. Built from the ledger's record of the
  * card and the model file: it holds no patient identifier and no patient value.
  */
+
+import { calibrationValues, probabilityValues } from '../cards/probability-text.ts';
 import { tierRanges } from '../cards/risk-card.ts';
 import { fill, type Wording, word } from '../cards/wording.ts';
-import type { Model, ModifiableAction } from '../clinical/model.ts';
+import { assessmentProbability, type Model, type ModifiableAction } from '../clinical/model.ts';
 import type { Locale } from '../config.ts';
 import type { RecordedAssessment } from '../store/card-assessments.ts';
 import { citationHtml, sourceOf } from './model-text.ts';
@@ -38,6 +40,7 @@ svg.bar rect.fixed { fill: var(--fixed); }
 svg.bar rect.track { fill: var(--band); }
 ul.actions li, ul.not-assessed li, ol.sources li { margin-bottom: 6px; max-width: 90ch; }
 .calibration { color: var(--muted); max-width: 90ch; }
+.probability { font-size: 1.1rem; font-weight: 600; margin: 0 0 12px; }
 `);
 
 type TierPosition = 'lowest' | 'middle' | 'highest';
@@ -200,8 +203,17 @@ function sourcesSection(recorded: RecordedAssessment, page: Page, modelUrl: stri
 <h2 id="sources-title">${escapeHtml(text.sourcesHeading)}</h2>
 ${items.length > 0 ? `<ol class="sources">\n${items.join('\n')}\n</ol>` : ''}
 <p><a href="${escapeHtml(modelUrl)}" id="model-link">${escapeHtml(fill(text.modelLink, { model: model.id }))}</a></p>
-<p class="calibration">${escapeHtml(text.calibration)}</p>
+<p class="calibration">${escapeHtml(model.local ? fill(wording.local.explainCalibration, calibrationValues(model, model.local, wording)) : text.calibration)}</p>
 </section>`;
+}
+
+/** The probability, when the card was scored by the calibrated model now running. */
+function probabilityLine(recorded: RecordedAssessment, page: Page): string {
+  const { model, wording } = page;
+  if (!model.local || recorded.modelVersion !== model.version) return '';
+  const probability = assessmentProbability(model, recorded.factors);
+  if (!probability) return '';
+  return `\n<p class="probability" id="probability">${escapeHtml(fill(wording.local.explainLine, probabilityValues(probability)))}</p>`;
 }
 
 export interface ExplainOptions {
@@ -234,7 +246,7 @@ export function renderExplainPage(
 <main>
 <section aria-labelledby="tier-title">
 <h2 id="tier-title">${escapeHtml(text.tierHeading)}</h2>
-<p class="tier ${position}" id="tier">${escapeHtml(fill(text.tierLine, { tier: word(wording.tiers, recorded.tier), points: recorded.points }))}</p>
+<p class="tier ${position}" id="tier">${escapeHtml(fill(text.tierLine, { tier: word(wording.tiers, recorded.tier), points: recorded.points }))}</p>${probabilityLine(recorded, page)}
 ${tierScale(recorded, page)}
 </section>
 ${factorsSection(recorded, page)}

@@ -3,6 +3,8 @@
  * factor with its points, odds ratio and source and whether it can be acted on, what is shown without
  * points, and the limits. Machines get the model file itself as JSON.
  */
+
+import { calibrationValues } from '../cards/probability-text.ts';
 import { oddsRatioText, tierRanges } from '../cards/risk-card.ts';
 import { fill, type Wording, word } from '../cards/wording.ts';
 import type { Model } from '../clinical/model.ts';
@@ -19,6 +21,43 @@ ul.limits li { margin-bottom: 6px; max-width: 90ch; }
 `);
 
 type Factor = Model['factors'][number];
+
+const twoPlaces = (value: number) => value.toFixed(2).replace('-', '−');
+const withInterval = (e: { estimate: number; ci: [number, number] }, wording: Wording) =>
+  `${twoPlaces(e.estimate)}${fill(wording.values.aside, { value: `${twoPlaces(e.ci[0])}–${twoPlaces(e.ci[1])}` })}`;
+
+/** How the model was made the hospital's own: its cohort, validation and parameters. */
+function calibratedSection(model: Model, wording: Wording): string {
+  const local = model.local;
+  if (!local) return '';
+  const { figures } = wording.local;
+  const values = calibrationValues(model, local, wording);
+  const rows: Array<[string, string]> = [
+    [figures.auc, withInterval(local.validation.auc, wording)],
+    [fill(figures.aucCorrected, values), twoPlaces(local.validation.optimismCorrectedAuc)],
+    [figures.calibrationIntercept, twoPlaces(local.validation.calibrationIntercept)],
+    [figures.calibrationSlope, twoPlaces(local.validation.calibrationSlope)],
+    [figures.brier, local.validation.brier.toFixed(3)],
+    [figures.intercept, withInterval(local.intercept, wording)],
+    ...(local.method === 'recalibrated'
+      ? [[figures.slope, withInterval(local.slope, wording)] as [string, string]]
+      : [
+          [figures.penalty, String(local.penalty.lambda)] as [string, string],
+          ...local.coefficients.map(
+            (c) =>
+              [
+                `${word(wording.factors, c.factor)}: ${figures.coefficient}; ${figures.importance}`,
+                `${withInterval(c, wording)}; ${Math.round(c.importance * 100)}%`,
+              ] as [string, string],
+          ),
+        ]),
+  ];
+  return `<section aria-labelledby="calibrated-title" id="calibrated">
+<h2 id="calibrated-title">${escapeHtml(wording.local.modelHeading)}</h2>
+<p class="intro">${escapeHtml(fill(wording.local.modelIntro, values))}</p>
+<table class="model figures"><tbody>${rows.map(([label, value]) => `<tr><th scope="row">${escapeHtml(label)}</th><td class="num">${escapeHtml(value)}</td></tr>`).join('')}</tbody></table>
+</section>`;
+}
 
 function ruleHtml(factor: Pick<Factor, 'rule'>, text: Wording['modelPage']): string {
   const { rule } = factor;
@@ -92,6 +131,8 @@ export function renderModelPage(
 <ul>${model.shownNotScored.map((f) => `<li>${escapeHtml(word(wording.factors, f.id))}</li>`).join('')}</ul>
 </section>`
       : '';
+  // The first limit (tiers are relative until calibrated locally) is the one a local calibration lifts.
+  const limits = model.local ? text.limits.slice(1) : text.limits;
   const body = `<header>
 <h1>${escapeHtml(title)}</h1>
 <p class="intro">${escapeHtml(fill(text.version, { version: model.version }))} ${escapeHtml(text.pointsRule)}</p>
@@ -106,9 +147,10 @@ export function renderModelPage(
 ${factorsTable(model, wording)}
 </section>
 ${shown}
+${calibratedSection(model, wording)}
 <section aria-labelledby="limits-title">
 <h2 id="limits-title">${escapeHtml(text.limitsHeading)}</h2>
-<ul class="limits">${text.limits.map((limit) => `<li>${escapeHtml(limit)}</li>`).join('')}</ul>
+<ul class="limits">${limits.map((limit) => `<li>${escapeHtml(limit)}</li>`).join('')}</ul>
 </section>
 </main>
 <footer><p><a href="${escapeHtml(options.jsonUrl)}" type="application/json">${escapeHtml(text.json)}</a></p></footer>`;

@@ -1,0 +1,198 @@
+/**
+ * `model report`: one self-contained HTML file (no script, no external URL) with the figures, a
+ * calibration plot (observed against predicted risk by deciles of predicted risk, a running-mean
+ * smoothed curve over every patient, the diagonal) and a ROC curve. The charts are Vega-Lite
+ * specifications rendered to SVG here by Vega, so the page needs nothing but a browser.
+ */
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
+import type { Model } from '../../src/clinical/model.ts';
+import type { Cohort } from './cohort.ts';
+import type { Evaluation, Figures } from './commands.ts';
+
+const escapeText = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+async function svg(spec: vegaLite.TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  const rendered = await view.toSVG();
+  view.finalize();
+  return rendered;
+}
+
+/** Patients sorted by predicted risk, cut into ten groups of (nearly) equal size. */
+export function deciles(predicted: readonly number[], outcomes: readonly number[]) {
+  const order = predicted.map((_, i) => i).sort((a, b) => (predicted[a] ?? 0) - (predicted[b] ?? 0));
+  return Array.from({ length: 10 }, (_, d) => {
+    const group = order.slice(Math.floor((d * order.length) / 10), Math.floor(((d + 1) * order.length) / 10));
+    const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / (values.length || 1);
+    return {
+      decile: d + 1,
+      predicted: mean(group.map((i) => predicted[i] ?? 0)),
+      observed: mean(group.map((i) => outcomes[i] ?? 0)),
+      patients: group.length,
+    };
+  });
+}
+
+/** The ROC curve's points, from the highest score down (ties taken together). */
+export function rocPoints(scores: readonly number[], outcomes: readonly number[]) {
+  const events = outcomes.filter((y) => y === 1).length;
+  const nonEvents = outcomes.length - events;
+  const order = scores.map((_, i) => i).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
+  const points = [{ fpr: 0, tpr: 0 }];
+  let tp = 0;
+  let fp = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k] as number;
+    if (outcomes[i] === 1) tp++;
+    else fp++;
+    const next = order[k + 1];
+    if (next === undefined || scores[next] !== scores[i])
+      points.push({ fpr: fp / nonEvents, tpr: tp / events });
+  }
+  return points;
+}
+
+const axis = { scale: { domain: [0, 1] }, type: 'quantitative' as const };
+
+/** The dashed diagonal of a unit square, which also titles the axes. */
+type Layer = Extract<vegaLite.TopLevelSpec, { layer: unknown[] }>['layer'][number];
+
+function diagonal(x: string, y: string): Layer {
+  return {
+    data: {
+      values: [
+        { x: 0, y: 0 },
+        { x: 1, y: 1 },
+      ],
+    },
+    mark: { type: 'line', strokeDash: [4, 4], color: '#888' },
+    encoding: { x: { field: 'x', ...axis, title: x }, y: { field: 'y', ...axis, title: y } },
+  };
+}
+
+function calibrationSpec(evaluation: Evaluation, cohort: Cohort): vegaLite.TopLevelSpec {
+  const predicted = evaluation.probabilities ?? [];
+  const patients = predicted.map((p, i) => ({ predicted: p, observed: cohort.y[i] ?? 0 }));
+  // The smoothed curve: a running mean over the nearest fifth of the patients by predicted risk (a
+  // loess with robustness weights, as Vega's is, treats the minority outcome as outliers).
+  const half = Math.max(1, Math.round(patients.length / 10));
+  return {
+    width: 420,
+    height: 420,
+    title: 'Calibration: observed against predicted risk, by deciles',
+    layer: [
+      diagonal('Predicted risk', 'Observed risk'),
+      {
+        data: { values: patients },
+        transform: [
+          {
+            window: [
+              { op: 'mean', field: 'predicted', as: 'smoothPredicted' },
+              { op: 'mean', field: 'observed', as: 'smoothObserved' },
+            ],
+            sort: [{ field: 'predicted' }],
+            frame: [-half, half],
+          },
+        ],
+        mark: { type: 'line', color: '#c07a00', strokeWidth: 2 },
+        encoding: { x: { field: 'smoothPredicted', ...axis }, y: { field: 'smoothObserved', ...axis } },
+      },
+      {
+        data: { values: deciles(predicted, cohort.y) },
+        mark: { type: 'point', filled: true, size: 70, color: '#1f5fa8' },
+        encoding: {
+          x: { field: 'predicted', ...axis },
+          y: { field: 'observed', ...axis },
+          tooltip: [{ field: 'decile' }, { field: 'patients' }],
+        },
+      },
+    ],
+  };
+}
+
+function rocSpec(evaluation: Evaluation, cohort: Cohort): vegaLite.TopLevelSpec {
+  return {
+    width: 420,
+    height: 420,
+    title: `ROC curve, AUC ${evaluation.figures.auc.estimate.toFixed(3)}`,
+    layer: [
+      diagonal('1 − specificity', 'Sensitivity'),
+      {
+        data: { values: rocPoints(evaluation.scores, cohort.y) },
+        mark: { type: 'line', interpolate: 'step-after', color: '#1f5fa8', strokeWidth: 2 },
+        encoding: { x: { field: 'fpr', ...axis }, y: { field: 'tpr', ...axis } },
+      },
+    ],
+  };
+}
+
+export function figureRows(figures: Figures): Array<[string, string]> {
+  const f3 = (v: number) => (Math.abs(v) < 5e-4 ? 0 : v).toFixed(3);
+  return [
+    ['Patients', String(figures.patients)],
+    ['Events', String(figures.events)],
+    ['AUC (95% CI)', `${f3(figures.auc.estimate)} (${f3(figures.auc.ci[0])}–${f3(figures.auc.ci[1])})`],
+    ...(figures.optimismCorrectedAuc === undefined
+      ? []
+      : [['Optimism-corrected AUC', f3(figures.optimismCorrectedAuc)] as [string, string]]),
+    ['Bootstrap resamples', String(figures.bootstrapResamples)],
+    ['Calibration intercept', f3(figures.calibrationIntercept)],
+    ['Calibration slope', f3(figures.calibrationSlope)],
+    ...(figures.optimismCorrectedSlope === undefined
+      ? []
+      : [['Optimism-corrected calibration slope', f3(figures.optimismCorrectedSlope)] as [string, string]]),
+    [
+      'Brier score',
+      figures.brier === undefined ? 'not available: the model gives no probabilities' : f3(figures.brier),
+    ],
+  ];
+}
+
+export async function renderReport(
+  model: Model,
+  cohort: Cohort,
+  evaluation: Evaluation,
+  now: Date,
+): Promise<string> {
+  const rows = figureRows(evaluation.figures)
+    .map(
+      ([label, value]) => `<tr><th scope="row">${escapeText(label)}</th><td>${escapeText(value)}</td></tr>`,
+    )
+    .join('\n');
+  const calibrationChart = evaluation.probabilities
+    ? await svg(calibrationSpec(evaluation, cohort))
+    : '<p>No calibration plot: this model has relative tiers only and gives no probabilities (recalibrate or fit it first).</p>';
+  const title = `${model.id} ${model.version} on ${cohort.file.split('/').at(-1)}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeText(title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 24px; color: #1c2430; }
+table { border-collapse: collapse; margin: 12px 0 24px; }
+th, td { text-align: left; padding: 4px 12px; border-bottom: 1px solid #dde3ea; }
+.charts { display: flex; flex-wrap: wrap; gap: 24px; }
+figure { margin: 0; }
+</style>
+</head>
+<body>
+<h1>${escapeText(title)}</h1>
+<p>${escapeText(model.title)}; ${escapeText(model.local ? `${model.local.method} model` : 'published model (relative tiers)')}; cohort ${cohort.y.length} patients, ${cohort.events} events, SHA-256 ${cohort.sha256.slice(0, 16)}…; report made ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC.</p>
+<table id="figures"><tbody>
+${rows}
+</tbody></table>
+<div class="charts">
+<figure id="calibration">${calibrationChart}</figure>
+<figure id="roc">${await svg(rocSpec(evaluation, cohort))}</figure>
+</div>
+</body>
+</html>
+`;
+}

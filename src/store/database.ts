@@ -210,6 +210,14 @@ export function openPostgres(options: PostgresOptions): Database {
     script: (sql) => script(pool, sql),
     async transaction(work) {
       const client = await pool.connect().catch(unavailable);
+      // A checked-out client has no pool listener: its connection dying between statements would
+      // otherwise be an uncaught 'error' event that ends the process. The statement in flight fails.
+      let lost: Error | undefined;
+      const onLost = (error: Error) => {
+        lost = error;
+        options.onError(error);
+      };
+      client.on('error', onLost);
       let broken: unknown;
       try {
         await run(client, 'BEGIN');
@@ -226,7 +234,8 @@ export function openPostgres(options: PostgresOptions): Database {
         );
         throw error;
       } finally {
-        client.release(broken instanceof Error ? broken : undefined);
+        client.removeListener('error', onLost);
+        client.release(lost ?? (broken instanceof Error ? broken : undefined));
       }
     },
     close: () => pool.end(),

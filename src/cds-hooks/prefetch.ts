@@ -244,8 +244,23 @@ function keyBudget(limits: PrefetchLimits): ReadBudget {
   return readBudget({ bytes: limits.maxBytes, entries: limits.maxEntries });
 }
 
-/** A key's first page, as sent or as fetched, then its `next` pages. */
-async function fromFirstPage(
+/** A key's first page, read, then its `next` pages; a failed page read is the key's problem. */
+async function fromPage(
+  first: Page,
+  url: string | undefined,
+  types: readonly string[] | undefined,
+  options: PrefetchOptions,
+  budget: ReadBudget,
+): Promise<Resolved> {
+  try {
+    return await readPages(first, url, types, options, budget);
+  } catch (error) {
+    return failed(error);
+  }
+}
+
+/** A key's first page as fetched (a value to classify), then its `next` pages. */
+function fromFirstPage(
   value: unknown,
   url: string | undefined,
   types: readonly string[] | undefined,
@@ -253,12 +268,8 @@ async function fromFirstPage(
   budget: ReadBudget,
 ): Promise<Resolved> {
   const first = classify(value, options.limits, types);
-  if (first.kind === 'unusable') return { ok: false, problem: first.problem };
-  try {
-    return await readPages(first, url, types, options, budget);
-  } catch (error) {
-    return failed(error);
-  }
+  if (first.kind === 'unusable') return Promise.resolve({ ok: false, problem: first.problem });
+  return fromPage(first, url, types, options, budget);
 }
 
 type KeyResult = (Resolved & { ok: true; source: KeyProblem['from'] }) | { ok: false; why: KeyProblem };
@@ -342,12 +353,11 @@ function fetchAll(fetches: Fetch[], reader: FhirReader, options: PrefetchOptions
 }
 
 /** A key the request gave, read as given; when that fails, fetched from the FHIR server on its own. */
-async function fromRequest(key: string, options: PrefetchOptions): Promise<KeyResult> {
-  const types = options.resourceTypes?.[key];
-  const given = await fromFirstPage(
-    options.provided?.[key],
+async function fromRequest(key: string, first: Page, options: PrefetchOptions): Promise<KeyResult> {
+  const given = await fromPage(
+    first,
     undefined,
-    types,
+    options.resourceTypes?.[key],
     options,
     keyBudget(options.limits),
   );
@@ -377,7 +387,7 @@ function resolveKeys(keys: string[], options: PrefetchOptions): Promise<KeyResul
     if (Object.hasOwn(provided, key)) {
       const first = classify(provided[key], options.limits, options.resourceTypes?.[key]);
       if (first.kind === 'data') {
-        results.set(key, fromRequest(key, options));
+        results.set(key, fromRequest(key, first, options));
         continue;
       }
       why = { from: 'prefetch', problem: first.problem };

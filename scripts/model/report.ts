@@ -1,9 +1,10 @@
 /**
  * `model report`: one self-contained HTML file (no script, no external URL) with the figures, a
- * calibration plot (observed against predicted risk by deciles of predicted risk, a running-mean
- * smoothed curve over every patient, the diagonal) and a ROC curve. The charts are Vega-Lite
- * specifications rendered to SVG here by Vega, so the page needs nothing but a browser.
+ * calibration plot (observed against predicted risk by deciles of predicted risk, a LOWESS curve over
+ * every patient, the diagonal) and a ROC curve. The charts are Vega-Lite specifications rendered to
+ * SVG here by Vega, so the page needs nothing but a browser.
  */
+import lowess from '@stdlib/stats-lowess';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import type { Model } from '../../src/clinical/model.ts';
@@ -75,12 +76,20 @@ function diagonal(x: string, y: string): Layer {
   };
 }
 
+/**
+ * The smoothed calibration curve: LOWESS of the outcome on the predicted risk over every patient, span
+ * 2/3 and no robustness iterations, as Harrell's val.prob draws it (robustness weights, which Vega's
+ * loess transform always applies, would treat the minority outcome of 0/1 data as outliers and pull
+ * the curve towards the majority). One point per 1% of the range of predicted risk.
+ */
+export function smoothedCalibration(predicted: readonly number[], outcomes: readonly number[]) {
+  const range = Math.max(...predicted) - Math.min(...predicted);
+  const curve = lowess([...predicted], [...outcomes], { f: 2 / 3, nsteps: 0, delta: 0.01 * range });
+  return curve.x.map((p, i) => ({ predicted: p, observed: curve.y[i] ?? 0 }));
+}
+
 function calibrationSpec(evaluation: Evaluation, cohort: Cohort): vegaLite.TopLevelSpec {
   const predicted = evaluation.probabilities ?? [];
-  const patients = predicted.map((p, i) => ({ predicted: p, observed: cohort.y[i] ?? 0 }));
-  // The smoothed curve: a running mean over the nearest fifth of the patients by predicted risk (a
-  // loess with robustness weights, as Vega's is, treats the minority outcome as outliers).
-  const half = Math.max(1, Math.round(patients.length / 10));
   return {
     width: 420,
     height: 420,
@@ -88,19 +97,9 @@ function calibrationSpec(evaluation: Evaluation, cohort: Cohort): vegaLite.TopLe
     layer: [
       diagonal('Predicted risk', 'Observed risk'),
       {
-        data: { values: patients },
-        transform: [
-          {
-            window: [
-              { op: 'mean', field: 'predicted', as: 'smoothPredicted' },
-              { op: 'mean', field: 'observed', as: 'smoothObserved' },
-            ],
-            sort: [{ field: 'predicted' }],
-            frame: [-half, half],
-          },
-        ],
+        data: { values: smoothedCalibration(predicted, cohort.y) },
         mark: { type: 'line', color: '#c07a00', strokeWidth: 2 },
-        encoding: { x: { field: 'smoothPredicted', ...axis }, y: { field: 'smoothObserved', ...axis } },
+        encoding: { x: { field: 'predicted', ...axis }, y: { field: 'observed', ...axis } },
       },
       {
         data: { values: deciles(predicted, cohort.y) },
@@ -180,6 +179,7 @@ table { border-collapse: collapse; margin: 12px 0 24px; }
 th, td { text-align: left; padding: 4px 12px; border-bottom: 1px solid #dde3ea; }
 .charts { display: flex; flex-wrap: wrap; gap: 24px; }
 figure { margin: 0; }
+figcaption { font-size: 0.9em; color: #4a5563; max-width: 460px; }
 </style>
 </head>
 <body>
@@ -189,8 +189,8 @@ figure { margin: 0; }
 ${rows}
 </tbody></table>
 <div class="charts">
-<figure id="calibration">${calibrationChart}</figure>
-<figure id="roc">${await svg(rocSpec(evaluation, cohort))}</figure>
+<figure id="calibration">${calibrationChart}${evaluation.probabilities ? '<figcaption>Blue points: the ten deciles of predicted risk (mean predicted, observed proportion). Orange: LOWESS of the outcome on the predicted risk. Dashed: perfect calibration.</figcaption>' : ''}</figure>
+<figure id="roc">${await svg(rocSpec(evaluation, cohort))}<figcaption>Sensitivity against 1 − specificity at every cut-off of the score; dashed: no discrimination.</figcaption></figure>
 </div>
 </body>
 </html>

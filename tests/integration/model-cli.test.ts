@@ -119,9 +119,12 @@ describe('fit, evaluate and report through the CLI', () => {
       });
       await page.goto(pathToFileURL(report).href);
       const deciles = await page.locator('#calibration svg .mark-symbol path').count();
+      const smoothed =
+        (await page.locator('#calibration svg .mark-line path').last().getAttribute('d')) ?? '';
       const rocPath = (await page.locator('#roc svg .mark-line path').last().getAttribute('d')) ?? '';
       const box = await page.locator('#roc svg').boundingBox();
       expect(deciles).toBe(10);
+      expect(smoothed.split(/[LH V]/).length).toBeGreaterThan(20);
       expect(rocPath.split(/[LH V]/).length).toBeGreaterThan(100);
       expect(box?.width).toBeGreaterThan(300);
       expect(await page.locator('#figures').innerText()).toMatch(/AUC \(95% CI\)\s+0\.\d{3}/);

@@ -15,6 +15,7 @@ import {
   type RunOptions,
   recalibrate,
 } from '../../scripts/model/commands.ts';
+import { smoothedCalibration } from '../../scripts/model/report.ts';
 import { auc, randomSource } from '../../scripts/model/validation.ts';
 import { probability } from '../../src/clinical/calibration.ts';
 import { modelSchema } from '../../src/clinical/model.ts';
@@ -134,7 +135,13 @@ describe('fit', () => {
         seed: 'held-out',
       }).csv,
     );
-    const { figures } = evaluate(result.model, heldOut, run(50));
+    const { figures, probabilities = [] } = evaluate(result.model, heldOut, run(50));
+    // The smoothed calibration curve follows the diagonal (a robust loess would sink below it).
+    const curve = smoothedCalibration(probabilities, heldOut.y);
+    expect(curve.length).toBeGreaterThan(50);
+    for (const point of curve.filter((p) => p.predicted > 0.1 && p.predicted < 0.6)) {
+      expect(Math.abs(point.observed - point.predicted)).toBeLessThan(0.05);
+    }
     expect(figures.calibrationSlope).toBeGreaterThan(0.85);
     expect(figures.calibrationSlope).toBeLessThan(1.15);
     expect(Math.abs(figures.calibrationIntercept)).toBeLessThan(0.15);

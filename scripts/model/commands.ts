@@ -3,7 +3,13 @@
  * points kept, intercept and slope fitted), evaluate (any model file on any cohort). Each returns the
  * figures, and fit and recalibrate the model file to write (validated with the service's own schema).
  */
-import { type Calibration, levelPoints, type Outcome, probability } from '../../src/clinical/calibration.ts';
+import {
+  type Calibration,
+  levelPoints,
+  type Outcome,
+  outcomeOfKind,
+  probability,
+} from '../../src/clinical/calibration.ts';
 import { type Model, modelSchema } from '../../src/clinical/model.ts';
 import { type Cohort, checkFittable, InputError } from './cohort.ts';
 import { FitFailed, fitLogistic, linearPredictor, logistic } from './logistic.ts';
@@ -11,6 +17,7 @@ import {
   auc,
   brier,
   calibration,
+  calibrationSlope,
   choosePenalty,
   penaltyGrid,
   percentile,
@@ -77,10 +84,10 @@ interface Validation {
 }
 
 /**
- * Apparent AUC (bootstrap percentile CI of the fixed predictions), Harrell's optimism correction
- * (each resample refits; optimism = its AUC on the resample − its AUC on the cohort), the apparent
- * calibration intercept and slope, the bootstrap-corrected slope (the cohort's outcome on each
- * resample model's predictor, averaged), and the Brier score.
+ * Apparent AUC (bootstrap percentile CI of the fixed predictions), Harrell's optimism correction of
+ * the AUC and of the calibration slope (each resample refits; a figure's optimism is its value on the
+ * resample minus its value on the cohort, for the resample's model), the apparent calibration
+ * intercept and slope, and the Brier score.
  */
 function validate(cohort: Cohort, refit: Refit, options: RunOptions): Validation {
   const { y } = cohort;
@@ -89,7 +96,7 @@ function validate(cohort: Cohort, refit: Refit, options: RunOptions): Validation
   const apparent = auc(predictor, y);
   const boots: number[] = [];
   const optimism: number[] = [];
-  const slopes: number[] = [];
+  const slopeOptimism: number[] = [];
   options.progress.start('bootstrap', options.bootstrap);
   for (let b = 0; b < options.bootstrap; b++) {
     const rows = resample(y.length, options.random);
@@ -97,7 +104,7 @@ function validate(cohort: Cohort, refit: Refit, options: RunOptions): Validation
     try {
       const resampled = refit(rows);
       optimism.push(auc(resampled, y, rows) - auc(resampled, y));
-      slopes.push(calibration(resampled, y).slope);
+      slopeOptimism.push(calibrationSlope(resampled, y, rows) - calibrationSlope(resampled, y));
     } catch (error) {
       if (!(error instanceof FitFailed)) throw error;
     }
@@ -117,7 +124,7 @@ function validate(cohort: Cohort, refit: Refit, options: RunOptions): Validation
       events: cohort.events,
       auc: { estimate: apparent, ci: [percentile(finite, 0.025), percentile(finite, 0.975)] },
       optimismCorrectedAuc: apparent - mean(optimism),
-      optimismCorrectedSlope: mean(slopes),
+      optimismCorrectedSlope: apparentCalibration.slope - mean(slopeOptimism),
       bootstrapResamples: options.bootstrap,
       calibrationIntercept: apparentCalibration.intercept,
       calibrationSlope: apparentCalibration.slope,
@@ -170,7 +177,7 @@ export function fitModel(base: Model, outcome: Outcome, cohort: Cohort, options:
   options.progress.stop();
   const fitted = fitLogistic(x, y, { lambda });
   const refit: Refit = (rows) => {
-    const beta = rows ? fitLogistic(x, y, { lambda, rows }).beta : fitted.beta;
+    const beta = rows ? fitLogistic(x, y, { lambda, rows, start: fitted.beta }).beta : fitted.beta;
     return x.map((row) => linearPredictor(beta, row));
   };
   const { figures, probabilities } = validate(cohort, refit, options);
@@ -215,14 +222,14 @@ export function recalibrate(base: Model, cohort: Cohort, options: RunOptions): F
   }
   const fitted = fitLogistic(points, y);
   const refit: Refit = (rows) => {
-    const beta = rows ? fitLogistic(points, y, { rows }).beta : fitted.beta;
+    const beta = rows ? fitLogistic(points, y, { rows, start: fitted.beta }).beta : fitted.beta;
     return points.map((row) => linearPredictor(beta, row));
   };
   const { figures, probabilities } = validate(cohort, refit, options);
   const [a = 0, b = 0] = fitted.beta;
   const local: Calibration = {
     method: 'recalibrated',
-    outcome: base.local?.outcome ?? (base.kind === 'residual-pain-risk' ? 'residual-pain' : 'refracture'),
+    outcome: outcomeOfKind(base.kind),
     fittedAt: options.now.toISOString(),
     cohort: { patients: y.length, events: cohort.events, sha256: cohort.sha256 },
     intercept: { estimate: a, ci: interval(a, fitted.covariance[0]?.[0] ?? 0) },

@@ -1,14 +1,15 @@
 /**
  * Logistic regression by Newton–Raphson (iteratively reweighted least squares), optionally with a
- * ridge penalty on every coefficient but the intercept, and an offset. The linear algebra (Cholesky
- * solves and the inverse of the information matrix) is ml-matrix's; the Newton loop is the few lines
- * below, since no maintained npm package fits a penalised logistic regression with its covariance.
+ * ridge penalty on every coefficient but the intercept, and an offset. The linear algebra (the
+ * Cholesky factorisation of the information matrix, its solves and its inverse) is ml-matrix's; the
+ * Newton loop is the few lines below, since no maintained npm package fits a penalised logistic
+ * regression with its covariance.
  *
  * Maximises  Σ [yᵢ ηᵢ − log(1 + e^ηᵢ)] − (λ/2) Σⱼ≥₁ βⱼ²,  ηᵢ = offsetᵢ + β₀ + Σⱼ βⱼ xᵢⱼ.
  * The covariance returned is the inverse of the penalised information matrix X'WX + λP at the
  * solution (P = diag(0, 1, …, 1)): the usual one when λ = 0.
  */
-import { CholeskyDecomposition, inverse, Matrix } from 'ml-matrix';
+import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 
 export interface LogisticFit {
   /** Intercept first, then one coefficient per column. */
@@ -26,6 +27,8 @@ export interface FitOptions {
   offset?: readonly number[];
   /** Rows to use (with repeats, for a bootstrap resample); all rows by default. */
   rows?: readonly number[];
+  /** Where the Newton steps start (a fit on similar rows, to converge in fewer); zeros by default. */
+  start?: readonly number[];
   maxIterations?: number;
 }
 
@@ -57,6 +60,16 @@ function penalisedLogLikelihood(
   return sum - (lambda / 2) * penalty;
 }
 
+/**
+ * A positive definite matrix that is singular but for rounding: its Cholesky factor's smallest
+ * diagonal entry, squared, is below 1e-12 of its largest (a crude bound on the reciprocal condition).
+ */
+function illConditioned(cholesky: CholeskyDecomposition): boolean {
+  const factor = cholesky.lowerTriangularMatrix;
+  const diagonal = factor.diag().map(Math.abs);
+  return Math.min(...diagonal) ** 2 < 1e-12 * Math.max(...diagonal) ** 2;
+}
+
 /** Fits the model; throws FitFailed when it does not converge (separation, a singular design). */
 export function fitLogistic(
   x: readonly (readonly number[])[],
@@ -67,35 +80,40 @@ export function fitLogistic(
   const rows = options.rows ?? y.map((_, i) => i);
   const p = (x[0]?.length ?? 0) + 1;
   const maxIterations = options.maxIterations ?? 60;
-  let beta = new Array<number>(p).fill(0);
+  let beta = options.start?.length === p ? [...options.start] : new Array<number>(p).fill(0);
   let current = penalisedLogLikelihood(beta, x, y, rows, options.offset, lambda);
+  const xi = new Float64Array(p);
+  xi[0] = 1;
   for (let iteration = 1; iteration <= maxIterations; iteration++) {
-    const gradient = new Array<number>(p).fill(0);
-    const information = Matrix.zeros(p, p);
+    const gradient = new Float64Array(p);
+    // The lower triangle of X'WX, row-major; mirrored and penalised below.
+    const lower = new Float64Array(p * p);
     for (const i of rows) {
-      const xi = x[i] ?? [];
-      const mu = logistic(linearPredictor(beta, xi, options.offset?.[i]));
+      const row = x[i] ?? [];
+      for (let a = 1; a < p; a++) xi[a] = row[a - 1] ?? 0;
+      const mu = logistic(linearPredictor(beta, row, options.offset?.[i]));
       const w = mu * (1 - mu);
       const residual = (y[i] ?? 0) - mu;
       for (let a = 0; a < p; a++) {
-        const xa = a === 0 ? 1 : (xi[a - 1] ?? 0);
-        gradient[a] = (gradient[a] ?? 0) + xa * residual;
-        for (let b = 0; b <= a; b++) {
-          const xb = b === 0 ? 1 : (xi[b - 1] ?? 0);
-          information.set(a, b, information.get(a, b) + w * xa * xb);
-        }
+        const wa = w * (xi[a] ?? 0);
+        gradient[a] = (gradient[a] ?? 0) + (xi[a] ?? 0) * residual;
+        for (let b = 0; b <= a; b++) lower[a * p + b] = (lower[a * p + b] ?? 0) + wa * (xi[b] ?? 0);
       }
     }
+    const information = new Matrix(p, p);
     for (let a = 0; a < p; a++) {
-      for (let b = 0; b < a; b++) information.set(b, a, information.get(a, b));
-      if (a > 0) {
-        information.set(a, a, information.get(a, a) + lambda);
-        gradient[a] = (gradient[a] ?? 0) - lambda * (beta[a] ?? 0);
+      for (let b = 0; b <= a; b++) {
+        const value = (lower[a * p + b] ?? 0) + (a === b && a > 0 ? lambda : 0);
+        information.set(a, b, value);
+        information.set(b, a, value);
       }
+      if (a > 0) gradient[a] = (gradient[a] ?? 0) - lambda * (beta[a] ?? 0);
     }
     const cholesky = new CholeskyDecomposition(information);
-    if (!cholesky.isPositiveDefinite()) throw new FitFailed('the information matrix is singular');
-    const step = cholesky.solve(Matrix.columnVector(gradient)).to1DArray();
+    if (!cholesky.isPositiveDefinite() || illConditioned(cholesky)) {
+      throw new FitFailed('the information matrix is singular (collinear columns, or too few patients)');
+    }
+    const step = cholesky.solve(Matrix.columnVector([...gradient])).to1DArray();
     let scale = 1;
     let next = beta.map((b, j) => b + (step[j] ?? 0));
     let value = penalisedLogLikelihood(next, x, y, rows, options.offset, lambda);
@@ -111,7 +129,7 @@ export function fitLogistic(
       throw new FitFailed('the coefficients diverge (complete or quasi-complete separation)');
     }
     if (change < 1e-9) {
-      return { beta, covariance: inverse(information).to2DArray(), iterations: iteration };
+      return { beta, covariance: cholesky.solve(Matrix.eye(p)).to2DArray(), iterations: iteration };
     }
   }
   throw new FitFailed(`no convergence in ${maxIterations} iterations`);

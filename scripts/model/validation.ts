@@ -60,18 +60,26 @@ export function calibration(
   outcomes: readonly number[],
   rows?: readonly number[],
 ): Calibration {
-  const options = rows ? { rows } : {};
   const inTheLarge = fitLogistic(
     outcomes.map(() => []),
     outcomes,
-    { ...options, offset: predictors },
+    { ...(rows ? { rows } : {}), offset: predictors },
   );
-  const slope = fitLogistic(
+  return { intercept: inTheLarge.beta[0] ?? 0, slope: calibrationSlope(predictors, outcomes, rows) };
+}
+
+/** b in logit p = a + b·LP, from a = 0, b = 1 (a calibrated predictor). */
+export function calibrationSlope(
+  predictors: readonly number[],
+  outcomes: readonly number[],
+  rows?: readonly number[],
+): number {
+  const fit = fitLogistic(
     predictors.map((lp) => [lp]),
     outcomes,
-    options,
+    { ...(rows ? { rows } : {}), start: [0, 1] },
   );
-  return { intercept: inTheLarge.beta[0] ?? 0, slope: slope.beta[1] ?? 0 };
+  return fit.beta[1] ?? 0;
 }
 
 /** A bootstrap resample: n row indices drawn with replacement. */

@@ -15,6 +15,7 @@ import {
   type RunOptions,
   recalibrate,
 } from '../../scripts/model/commands.ts';
+import { FitFailed, fitLogistic } from '../../scripts/model/logistic.ts';
 import { smoothedCalibration } from '../../scripts/model/report.ts';
 import { auc, randomSource } from '../../scripts/model/validation.ts';
 import { probability } from '../../src/clinical/calibration.ts';
@@ -117,6 +118,8 @@ describe('fit', () => {
     expect(local.validation.optimismCorrectedAuc).toBeLessThan(local.validation.auc.estimate);
     expect(local.validation.auc.estimate - local.validation.optimismCorrectedAuc).toBeLessThan(0.02);
     expect(local.validation.calibrationSlope).toBeCloseTo(1, 1);
+    expect(result.figures.optimismCorrectedSlope).toBeLessThan(local.validation.calibrationSlope);
+    expect(result.figures.optimismCorrectedSlope).toBeGreaterThan(0.95);
     expect(Math.abs(local.validation.calibrationIntercept)).toBeLessThan(0.01);
     expect(local.cohort).toMatchObject({ patients: 5000, events: cohort.events });
     expect(local.coefficients.reduce((s, c) => s + c.importance, 0)).toBeCloseTo(1, 10);
@@ -195,5 +198,24 @@ describe('recalibrate', () => {
     expect(figures.brier).toBeUndefined();
     expect(figures.auc.estimate).toBeCloseTo(mannWhitney(lp, cohort.y), 3);
     expect(figures.calibrationSlope).toBeCloseTo(slope, 1);
+  });
+});
+
+describe('fitLogistic', () => {
+  const random = randomSource('singular');
+  const x = Array.from({ length: 400 }, () => {
+    const a = random() < 0.4 ? 1 : 0;
+    return [a, random() < 0.5 ? 1 : 0, 1 - a];
+  });
+  const y = x.map(([a = 0, b = 0]) => (random() < 1 / (1 + Math.exp(-(-1 + a + 0.5 * b))) ? 1 : 0));
+
+  it('a column that is the complement of another (singular information) fails as FitFailed', () => {
+    expect(() => fitLogistic(x, y)).toThrow(FitFailed);
+  });
+
+  it('with a ridge penalty the same columns fit, the effect shared between the two', () => {
+    const { beta } = fitLogistic(x, y, { lambda: 1 });
+    expect((beta[1] ?? 0) - (beta[3] ?? 0)).toBeGreaterThan(0.3);
+    expect(beta[1]).toBeCloseTo(-(beta[3] ?? 0), 6);
   });
 });

@@ -77,8 +77,12 @@ function integer(value: string | undefined, name: string, fallback: number, min:
   return parsed;
 }
 
-function writeOut(path: string, text: string, force: boolean): void {
+/** Refused before any work is done, so a long fit is not lost to an existing file. */
+function checkOut(path: string, force: boolean): void {
   if (existsSync(path) && !force) throw new InputError(`--out ${path} exists; add --force to replace it`);
+}
+
+function writeOut(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text);
 }
@@ -155,8 +159,10 @@ async function main(argv: string[]): Promise<void> {
     progress: progressBars(),
     now: new Date(),
   };
-  if ((refitting || command === 'report') && !values.out)
-    throw new InputError(`--out is required for ${command}\n${usage}`);
+  if (refitting || command === 'report') {
+    if (!values.out) throw new InputError(`--out is required for ${command}\n${usage}`);
+    checkOut(values.out, values.force ?? false);
+  }
   let model: Model;
   if (command === 'fit') {
     const outcome = values.outcome as Outcome;
@@ -183,7 +189,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'fit' || command === 'recalibrate') {
     const result =
       command === 'fit' ? fitModel(model, outcome, cohort, options) : recalibrate(model, cohort, options);
-    writeOut(values.out as string, `${JSON.stringify(result.model, null, 2)}\n`, values.force ?? false);
+    writeOut(values.out as string, `${JSON.stringify(result.model, null, 2)}\n`);
     if (values.json)
       process.stdout.write(`${JSON.stringify({ model: result.model, figures: result.figures })}\n`);
     else printFigures(result.model, result.figures, true);
@@ -192,11 +198,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const evaluation = evaluate(model, cohort, options);
   if (command === 'report') {
-    writeOut(
-      values.out as string,
-      await renderReport(model, cohort, evaluation, options.now),
-      values.force ?? false,
-    );
+    writeOut(values.out as string, await renderReport(model, cohort, evaluation, options.now));
     process.stderr.write(`wrote ${values.out}\n`);
   }
   if (values.json)

@@ -84,6 +84,11 @@ export function readCohort(file: string, options: CohortOptions): Cohort {
         'use --factors to fit fewer factors, or --outcome-column to name the outcome column',
     );
   }
+  for (const id of [...wanted, options.outcomeColumn]) {
+    if (columns.indexOf(id) !== columns.lastIndexOf(id)) {
+      throw new InputError(`${file}: column ${id} appears more than once in the header`);
+    }
+  }
   if (rows.length === 0) throw new InputError(`${file}: no patient rows under the header`);
   const outcomeAt = columns.indexOf(options.outcomeColumn);
   const factorAt = wanted.map((id) => columns.indexOf(id));
@@ -126,10 +131,15 @@ export function readCohort(file: string, options: CohortOptions): Cohort {
   };
 }
 
+/** A column explained this well by the columns before it is (nearly) collinear with them. */
+const maxRSquared = 0.99;
+
 /**
  * Refuses a cohort the fit cannot learn from: too few events (or non-events) per fitted parameter, a
- * constant column, or columns that are (nearly) linear combinations of others (R² ≥ 0.999 on the rest).
+ * constant column, or columns that are (nearly) linear combinations of others: each column regressed
+ * on the columns before it, an R² of 0.99 or more (a variance inflation factor of 100 or more) stops.
  */
+
 export function checkFittable(cohort: Cohort, minEventsPerFactor: number, parameters: number): void {
   const { events, y, factors, x } = cohort;
   const nonEvents = y.length - events;
@@ -149,6 +159,7 @@ export function checkFittable(cohort: Cohort, minEventsPerFactor: number, parame
       );
     }
   });
+  const sd = factors.map((_, j) => standardDeviation(x.map((row) => row[j] ?? 0)));
   for (let j = 1; j < factors.length; j++) {
     const others = new Matrix(x.map((row) => [1, ...row.slice(0, j)]));
     const target = Matrix.columnVector(x.map((row) => row[j] ?? 0));
@@ -158,12 +169,21 @@ export function checkFittable(cohort: Cohort, minEventsPerFactor: number, parame
     const mean = column.reduce((s, v) => s + v, 0) / column.length;
     const total = column.reduce((s, v) => s + (v - mean) ** 2, 0);
     const residual = column.reduce((s, v, i) => s + (v - (fitted[i] ?? 0)) ** 2, 0);
-    if (residual <= 0.001 * total) {
-      const involved = factors.slice(0, j).filter((_, k) => Math.abs(coefficients[k + 1] ?? 0) > 1e-6);
+    if (residual <= (1 - maxRSquared) * total) {
+      // The columns that carry the combination: a standardised coefficient of at least 0.1.
+      const involved = factors
+        .slice(0, j)
+        .filter((_, k) => Math.abs(coefficients[k + 1] ?? 0) * (sd[k] ?? 0) >= 0.1 * (sd[j] ?? 0));
       throw new InputError(
-        `${cohort.file}: column ${factors[j]} is collinear with ${involved.join(', ')} ` +
-          `(R² ${(1 - residual / total).toFixed(4)}): drop one of them with --factors`,
+        `${cohort.file}: collinear columns: ${factors[j]} is (nearly) a linear combination of ${involved.join(', ')} ` +
+          `(R² ${(1 - residual / total).toFixed(4)}, variance inflation ≥ ${residual > 0 ? Math.round(total / residual) : '∞'}; ` +
+          `the rule is R² < ${maxRSquared}): drop one of them with --factors`,
       );
     }
   }
+}
+
+function standardDeviation(values: readonly number[]): number {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  return Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
 }

@@ -87,11 +87,57 @@ describe('fit, evaluate and report through the CLI', () => {
 
   it('evaluate prints the same AUC as the fit, as JSON too', () => {
     const fitted = JSON.parse(readFileSync(out, 'utf8')) as { local: Calibration };
-    const run = model('evaluate', '--model', out, '--data', data, '--json');
+    const run = model('evaluate', '--model', out, '--data', data, '--json', '--bootstrap', '20');
     expect(run.status).toBe(0);
     const { figures } = JSON.parse(run.stdout) as { figures: { auc: { estimate: number }; brier: number } };
     expect(figures.auc.estimate).toBeCloseTo(fitted.local.validation.auc.estimate, 10);
     expect(figures.brier).toBeCloseTo(fitted.local.validation.brier, 10);
+  });
+
+  it('evaluate on a held-out cohort prints its AUC (a direct Mann–Whitney count) and good calibration', () => {
+    const heldOut = syntheticCohort({
+      patients: 1500,
+      intercept: -2.8,
+      factors: rbpFactors(coefficients),
+      outcomeColumn: 'residual-pain',
+      seed: 'cli-held-out',
+    });
+    const run = model('evaluate', '--model', out, '--data', file('held-out.csv', heldOut.csv));
+    expect(run.status).toBe(0);
+    const fitted = JSON.parse(readFileSync(out, 'utf8')) as {
+      local: { intercept: { estimate: number }; coefficients: Array<{ factor: string; estimate: number }> };
+    };
+    const scores = heldOut.rows.map((row) =>
+      fitted.local.coefficients.reduce(
+        (lp, c) => lp + c.estimate * (row[c.factor] ?? 0),
+        fitted.local.intercept.estimate,
+      ),
+    );
+    const outcomes = heldOut.rows.map((row) => row['residual-pain'] ?? 0);
+    let wins = 0;
+    let pairs = 0;
+    outcomes.forEach((yi, i) => {
+      outcomes.forEach((yj, j) => {
+        if (yi !== 1 || yj !== 0) return;
+        pairs++;
+        const [si = 0, sj = 0] = [scores[i], scores[j]];
+        wins += si > sj ? 1 : si === sj ? 0.5 : 0;
+      });
+    });
+    const printed = (label: string) =>
+      Number(run.stdout.match(new RegExp(`${label}\\s+(-?\\d\\.\\d{3})`))?.[1]);
+    expect(printed('AUC \\(95% CI\\)')).toBe(Number((wins / pairs).toFixed(3)));
+    expect(Math.abs(printed('Calibration intercept'))).toBeLessThan(0.2);
+    expect(Math.abs(printed('Calibration slope') - 1)).toBeLessThan(0.2);
+    expect(run.stdout).toMatch(/Brier score\s+0\.\d{3}/);
+  });
+
+  it('evaluate on the published model: the points rank, and there is no Brier score', () => {
+    const run = model('evaluate', '--model', 'rbp-v1', '--data', data, '--bootstrap', '20');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^rbp-v1 1\.1\.0\n/);
+    expect(run.stdout).toMatch(/AUC \(95% CI\)\s+0\.\d{3}/);
+    expect(run.stdout).toMatch(/Brier score\s+not available: the model gives no probabilities/);
   });
 
   it('recalibrate keeps the published points and fits intercept and slope', () => {
@@ -182,7 +228,7 @@ describe('bad input exits 2 naming the problem', () => {
     [
       'a missing column',
       () => ['--data', file('no-bmd.csv', cohort.csv.replace(/(^|\n)([^,\n]*),([^,\n]*),/g, '$1$2,'))],
-      /missing column\(s\) .*--factors/,
+      /missing column\(s\) bmd .*--factors/,
     ],
     [
       'a non-binary outcome',
@@ -214,12 +260,28 @@ describe('bad input exits 2 naming the problem', () => {
           ),
         ),
       ],
-      /column fascia-injury is collinear with depression/,
+      /collinear columns: fascia-injury is \(nearly\) a linear combination of depression \(R² 1\.0000/,
     ],
     [
       'a non-numeric cell',
       () => ['--data', file('text.csv', body([...rows.slice(0, 9), 'yes,0,0,0,0,0,0,0,0,1']))],
       /line 11, column depression: "yes" is not a number/,
+    ],
+    [
+      'an unclosed quote',
+      () => [
+        '--data',
+        file('quote.csv', body([...rows.slice(0, 4), '1,"0,0,0,0,0,0,0,0,1', ...rows.slice(4, 8)])),
+      ],
+      /quote\.csv: not readable as CSV: Quote Not Closed/,
+    ],
+    [
+      'a duplicated column',
+      () => [
+        '--data',
+        file('twice.csv', cohort.csv.replace(/^([^,]*),/, '$1,depression,').replace(/\n(\d),/g, '\n$1,$1,')),
+      ],
+      /column depression appears more than once in the header/,
     ],
     [
       'a banded level out of range',

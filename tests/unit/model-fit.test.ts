@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCohort } from '../../scripts/model/cohort.ts';
+import { checkFittable, readCohort } from '../../scripts/model/cohort.ts';
 import {
   evaluate,
   fitModel,
@@ -198,6 +198,64 @@ describe('recalibrate', () => {
     expect(figures.brier).toBeUndefined();
     expect(figures.auc.estimate).toBeCloseTo(mannWhitney(lp, cohort.y), 3);
     expect(figures.calibrationSlope).toBeCloseTo(slope, 1);
+  });
+});
+
+describe('columns the fit cannot tell apart', () => {
+  const base = syntheticCohort({
+    patients: 2000,
+    intercept: -1,
+    factors: rbpFactors(truth),
+    outcomeColumn: 'residual-pain',
+    seed: 'collinear',
+  }).rows;
+  const header = [...rbp.factors.map((f) => f.id), 'residual-pain'];
+  const cohortOf = (name: string, edit: (row: Record<string, number>) => void) =>
+    cohortFile(
+      name,
+      `${header.join(',')}\n${base
+        .map((row) => {
+          const copy = { ...row };
+          edit(copy);
+          return header.map((h) => copy[h]).join(',');
+        })
+        .join('\n')}\n`,
+    );
+
+  it('a column that is the complement of another is named with it', () => {
+    const cohort = cohortOf('complement.csv', (row) => {
+      row['cement-leakage'] = 1 - (row.depression ?? 0);
+    });
+    expect(() => checkFittable(cohort, 10, cohort.factors.length)).toThrow(
+      /collinear columns: cement-leakage is \(nearly\) a linear combination of depression \(/,
+    );
+  });
+
+  it('a sum of two columns names both, and only them', () => {
+    const cohort = cohortOf('sum.csv', (row) => {
+      row['fascia-injury'] = 0;
+      row.diabetes = 0;
+      if ((row.depression ?? 0) + (row['multiple-levels'] ?? 0) === 1) row.diabetes = 1;
+      if ((row.depression ?? 0) + (row['multiple-levels'] ?? 0) === 2) row['fascia-injury'] = 1;
+      row['cement-maldistribution'] = (row.diabetes ?? 0) + 2 * (row['fascia-injury'] ?? 0) > 0 ? 1 : 0;
+    });
+    // diabetes + 2 × fascia-injury = depression + multiple-levels, so fascia-injury is the combination.
+    expect(() => checkFittable(cohort, 10, cohort.factors.length)).toThrow(
+      /fascia-injury is \(nearly\) a linear combination of depression, multiple-levels, diabetes \(R² 1\.0000/,
+    );
+  });
+
+  it('one discordant patient in 2000 is still collinear; independent columns pass', () => {
+    const near = cohortOf('near.csv', (row) => {
+      row['fascia-injury'] = row.depression ?? 0;
+    });
+    const row = near.x[7] as number[];
+    row[6] = 1 - (row[6] ?? 0);
+    expect(() => checkFittable(near, 10, near.factors.length)).toThrow(
+      /fascia-injury is \(nearly\) a linear combination of depression \(R² 0\.99\d\d, variance inflation ≥ \d{3}/,
+    );
+    const independent = cohortOf('independent.csv', () => {});
+    expect(() => checkFittable(independent, 10, independent.factors.length)).not.toThrow();
   });
 });
 

@@ -4,7 +4,7 @@
  * assessed; what the data held; the advice; the model version and the statement that tiers are relative.
  */
 import type { Card, Suggestion } from '../cds-hooks/schemas.ts';
-import type { Probability } from '../clinical/calibration.ts';
+import { levelOf, type Probability } from '../clinical/calibration.ts';
 import {
   type Assessment,
   assessmentProbability,
@@ -70,8 +70,24 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function factorTable(assessment: Assessment, wording: Wording): string {
+/**
+ * A fitted model's odds ratio for the factor at the patient's level: e^(β × level), with its interval;
+ * a dash for a factor the hospital's fit left out.
+ */
+function localOddsRatio(model: Model, factor: ScoredFactor): string {
+  const local = model.local;
+  const coefficient =
+    local?.method === 'fitted' ? local.coefficients.find((c) => c.factor === factor.id) : undefined;
+  const modelFactor = model.factors.find((f) => f.id === factor.id);
+  if (!coefficient || !modelFactor) return '—';
+  const level = levelOf(modelFactor, factor.points);
+  const odds = (beta: number) => Math.exp(beta * level).toFixed(2);
+  return `${odds(coefficient.estimate)} (${odds(coefficient.ci[0])}–${odds(coefficient.ci[1])})`;
+}
+
+function factorTable(assessment: Assessment, model: Model, wording: Wording): string {
   if (assessment.factors.length === 0) return wording.detail.noFactors;
+  const fitted = model.local?.method === 'fitted';
   const rows = [...assessment.factors]
     .sort((a, b) => b.points - a.points)
     .map((f) => {
@@ -82,10 +98,12 @@ function factorTable(assessment: Assessment, wording: Wording): string {
         points,
         oddsRatioText(f.oddsRatio, wording),
         citationText(f, wording),
+        ...(fitted ? [localOddsRatio(model, f)] : []),
       ];
       return `| ${cells.map(cell).join(' | ')} |`;
     });
-  return [wording.detail.tableHeader, '|---|---|---|---|---|', ...rows].join('\n');
+  const header = fitted ? wording.local.tableHeader : wording.detail.tableHeader;
+  return [header, `|${'---|'.repeat(fitted ? 6 : 5)}`, ...rows].join('\n');
 }
 
 /** Each tier with its range of points, `0–1` or `≥ 4`. */
@@ -161,7 +179,7 @@ export function renderRiskCard(input: RiskCardInput, context: CardContext): Card
       tierScale: tierScale(model, wording),
     }),
     probability ? fill(wording.local.probabilityLine, probabilityValues(probability)) : '',
-    factorTable(assessment, wording),
+    factorTable(assessment, model, wording),
     notAssessed.length > 0
       ? fill(wording.detail.notAssessed, { list: notAssessed.join(wording.values.listSeparator) })
       : '',

@@ -213,6 +213,8 @@ const wordingSchema = z.object({
     methods: z.object({ fitted: z.string(), recalibrated: z.string() }),
     summary: z.string(),
     probabilityLine: z.string(),
+    /** The factor table of a fitted model: the published columns, then the hospital's odds ratio. */
+    tableHeader: z.string(),
     calibration: z.string(),
     explainLine: z.string(),
     explainCalibration: z.string(),

@@ -202,7 +202,10 @@ describe('fit, evaluate and report through the CLI', () => {
         probability: { estimate: number };
       };
       const fitted = JSON.parse(readFileSync(out, 'utf8')) as {
-        local: { intercept: { estimate: number }; coefficients: Array<{ factor: string; estimate: number }> };
+        local: {
+          intercept: { estimate: number };
+          coefficients: Array<{ factor: string; estimate: number; ci: [number, number] }>;
+        };
       };
       // bmd earns 1 point at level 1 and 2 at level 2; every other factor of rbp-v1 is level 1 when it counts.
       const level = (f: { id: string; points: number }) => (f.id === 'bmd' ? f.points : 1);
@@ -215,6 +218,16 @@ describe('fit, evaluate and report through the CLI', () => {
       expect(assessment.probability.estimate).toBeCloseTo(1 / (1 + Math.exp(-lp)), 10);
       expect(card?.detail).toContain("Probability in this hospital's patients");
       expect(card?.detail).toMatch(/fitted on this hospital's patients: 2500 patients/);
+      // The factor table adds the hospital's odds ratio: e^β for depression (level 1), with its interval.
+      const depression = fitted.local.coefficients.find((c) => c.factor === 'depression');
+      const odds = (beta: number) => Math.exp(beta).toFixed(2);
+      const row = (card?.detail ?? '').split('\n').find((line) => line.startsWith('| Depression'));
+      expect(card?.detail).toContain('| Odds ratio in this hospital (95% CI) |');
+      expect(row).toMatch(
+        new RegExp(
+          `\\| ${odds(depression?.estimate ?? 0)} \\(${odds(depression?.ci[0] ?? 0)}–${odds(depression?.ci[1] ?? 0)}\\) \\|$`,
+        ),
+      );
     } finally {
       await Promise.all([app.close(), scenario.fhir.close()]);
     }

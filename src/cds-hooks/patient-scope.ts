@@ -10,16 +10,13 @@
  * identifier or display only) is dropped too. Resources that name no patient at all (Medication) stay.
  */
 import type { Resource } from 'fhir/r4';
+import { isObject } from '../fhir/client.ts';
 
 /** The id a reference string points to when it points to a Patient: `Patient/1`, `https://x/fhir/Patient/1/_history/2`. */
 export function referencedPatientId(reference: string): string | undefined {
   const path = reference.trim().replace(/\/_history\/[^/]*$/, '');
   const match = /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(path);
   return match?.[1];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Whether a resource belongs to the patient: names that patient, or names no patient at all. */

@@ -13,6 +13,7 @@ import {
   type BatchAnswer,
   type FhirReader,
   FhirReadFailed,
+  isObject,
   type ReadBudget,
   type ReadProblem,
   readBudget,
@@ -96,10 +97,6 @@ interface Page {
 type Classified = ({ kind: 'data' } & Page) | { kind: 'unusable'; problem: string };
 
 type Resolved = { ok: true; resources: Resource[]; misfiled: number } | { ok: false; problem: string };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isResource(value: unknown): value is Resource {
   return isObject(value) && typeof value.resourceType === 'string' && value.resourceType !== '';

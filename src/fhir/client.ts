@@ -137,7 +137,8 @@ async function read(
   return json;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not an array, not null): what FHIR resources and their elements are. */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -171,15 +172,15 @@ function declaresBatch(json: unknown): boolean {
   );
 }
 
+/** Servers remembered at most (only trusted ones are called in production; any with CDS_AUTH=off). */
+const maxServers = 1000;
+
 /**
  * What each FHIR server can do, as its CapabilityStatement (`GET [base]/metadata`) says: read once per
  * server, in the background on the first call that asks (that call reads key by key), kept for
  * `ttlMs`; a failed read, or a server that declared batch and then refused one, counts as "no batch"
  * for `retryMs`. One per app: servers are told apart by base URL.
  */
-/** Servers remembered at most (only trusted ones are called in production; any with CDS_AUTH=off). */
-const maxServers = 1000;
-
 export class ServerCapabilities {
   readonly #known = new Map<string, { batch: boolean; until: number }>();
   readonly #reading = new Set<string>();

@@ -5,10 +5,10 @@
  */
 import {
   type Calibration,
-  levelPoints,
   type Outcome,
   outcomeOfKind,
   probability,
+  publishedPoints,
 } from '../../src/clinical/calibration.ts';
 import { type Model, modelSchema } from '../../src/clinical/model.ts';
 import { type Cohort, checkFittable, InputError } from './cohort.ts';
@@ -63,14 +63,9 @@ function interval(estimate: number, variance: number): [number, number] {
 
 /** The published linear predictor of each row: its points × ln 2 (one point is a doubling of the odds). */
 export function publishedPredictor(model: Model, cohort: Cohort): number[] {
-  const factors = cohort.factors.map((id) => model.factors.find((f) => f.id === id));
   return cohort.x.map(
     (row) =>
-      Math.LN2 *
-      row.reduce((sum, level, j) => {
-        const factor = factors[j];
-        return sum + (factor ? (levelPoints(factor)[level] ?? 0) : 0);
-      }, 0),
+      Math.LN2 * publishedPoints(model.factors, new Map(cohort.factors.map((id, j) => [id, row[j] ?? 0]))),
   );
 }
 

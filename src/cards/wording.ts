@@ -253,6 +253,8 @@ const wordingSchema = z.object({
     shownHeading: z.string(),
     shownIntro: z.string(),
     limitsHeading: z.string(),
+    /** The first limit, which a model calibrated on the hospital's cohort lifts. */
+    relativeTiers: z.string(),
     limits: z.array(z.string().min(1)).min(1),
     json: z.string(),
     notFound: z.object({ title: z.string(), text: z.string() }),

@@ -95,6 +95,14 @@ export function levelOf(factor: CovariateFactor, points: number): number {
   return level < 0 ? 0 : level;
 }
 
+/** The published points of a patient whose covariates are `levels` (absent ids are level 0). */
+export function publishedPoints(
+  factors: readonly CovariateFactor[],
+  levels: ReadonlyMap<string, number>,
+): number {
+  return factors.reduce((sum, f) => sum + (levelPoints(f)[levels.get(f.id) ?? 0] ?? 0), 0);
+}
+
 export function outcomeOfKind(kind: 'residual-pain-risk' | 'refracture-risk'): Outcome {
   return kind === 'residual-pain-risk' ? 'residual-pain' : 'refracture';
 }
@@ -113,8 +121,7 @@ export function predictorGradient(
   if (calibration.method === 'fitted') {
     return [1, ...calibration.coefficients.map((c) => levels.get(c.factor) ?? 0)];
   }
-  const points = factors.reduce((sum, f) => sum + (levelPoints(f)[levels.get(f.id) ?? 0] ?? 0), 0);
-  return [1, points * Math.LN2];
+  return [1, publishedPoints(factors, levels) * Math.LN2];
 }
 
 function parameters(calibration: Calibration): number[] {

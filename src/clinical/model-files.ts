@@ -75,6 +75,7 @@ export function loadModelFiles(modelDir?: string): LoadedModels {
   return { models, files };
 }
 
-export function loadModels(modelDir?: string): Models {
-  return loadModelFiles(modelDir).models;
+/** The published models. */
+export function loadModels(): Models {
+  return loadModelFiles().models;
 }

@@ -131,8 +131,7 @@ export function renderModelPage(
 <ul>${model.shownNotScored.map((f) => `<li>${escapeHtml(word(wording.factors, f.id))}</li>`).join('')}</ul>
 </section>`
       : '';
-  // The first limit (tiers are relative until calibrated locally) is the one a local calibration lifts.
-  const limits = model.local ? text.limits.slice(1) : text.limits;
+  const limits = model.local ? text.limits : [text.relativeTiers, ...text.limits];
   const body = `<header>
 <h1>${escapeHtml(title)}</h1>
 <p class="intro">${escapeHtml(fill(text.version, { version: model.version }))} ${escapeHtml(text.pointsRule)}</p>

@@ -22,9 +22,24 @@ ul.limits li { margin-bottom: 6px; max-width: 90ch; }
 
 type Factor = Model['factors'][number];
 
-const twoPlaces = (value: number) => value.toFixed(2).replace('-', '−');
-const withInterval = (e: { estimate: number; ci: [number, number] }, wording: Wording) =>
-  `${twoPlaces(e.estimate)}${fill(wording.values.aside, { value: `${twoPlaces(e.ci[0])}–${twoPlaces(e.ci[1])}` })}`;
+/** Two decimals with a true minus sign; −0.00 reads as 0.00. */
+const twoPlaces = (value: number) => (Math.abs(value) < 0.005 ? 0 : value).toFixed(2).replace('-', '−');
+
+/** `0.77 (0.75–0.79)`; with a negative bound the dash gets spaces: `−2.96 (−3.22 – −2.71)`. */
+function withInterval(e: { estimate: number; ci: [number, number] }, wording: Wording): string {
+  const dash = e.ci[0] < 0 || e.ci[1] < 0 ? ' – ' : '–';
+  const interval = `${twoPlaces(e.ci[0])}${dash}${twoPlaces(e.ci[1])}`;
+  return `${twoPlaces(e.estimate)}${fill(wording.values.aside, { value: interval })}`;
+}
+
+function rowsHtml(rows: Array<[string, ...string[]]>): string {
+  return rows
+    .map(
+      ([label, ...cells]) =>
+        `<tr><th scope="row">${escapeHtml(label)}</th>${cells.map((c) => `<td class="num">${escapeHtml(c)}</td>`).join('')}</tr>`,
+    )
+    .join('');
+}
 
 /** How the model was made the hospital's own: its cohort, validation and parameters. */
 function calibratedSection(model: Model, wording: Wording): string {
@@ -39,23 +54,21 @@ function calibratedSection(model: Model, wording: Wording): string {
     [figures.calibrationSlope, twoPlaces(local.validation.calibrationSlope)],
     [figures.brier, local.validation.brier.toFixed(3)],
     [figures.intercept, withInterval(local.intercept, wording)],
-    ...(local.method === 'recalibrated'
-      ? [[figures.slope, withInterval(local.slope, wording)] as [string, string]]
-      : [
-          [figures.penalty, String(local.penalty.lambda)] as [string, string],
-          ...local.coefficients.map(
-            (c) =>
-              [
-                `${word(wording.factors, c.factor)}: ${figures.coefficient}; ${figures.importance}`,
-                `${withInterval(c, wording)}; ${Math.round(c.importance * 100)}%`,
-              ] as [string, string],
-          ),
-        ]),
+    local.method === 'recalibrated'
+      ? [figures.slope, withInterval(local.slope, wording)]
+      : [figures.penalty, String(local.penalty.lambda)],
   ];
+  const columns = wording.modelPage.columns;
+  const coefficients =
+    local.method === 'fitted'
+      ? `
+<table class="model coefficients" id="coefficients"><thead><tr><th scope="col">${escapeHtml(columns.factor)}</th><th scope="col" class="num">${escapeHtml(figures.coefficient)}</th><th scope="col" class="num">${escapeHtml(figures.importance)}</th></tr></thead>
+<tbody>${rowsHtml(local.coefficients.map((c) => [word(wording.factors, c.factor), withInterval(c, wording), `${Math.round(c.importance * 100)}%`]))}</tbody></table>`
+      : '';
   return `<section aria-labelledby="calibrated-title" id="calibrated">
 <h2 id="calibrated-title">${escapeHtml(wording.local.modelHeading)}</h2>
 <p class="intro">${escapeHtml(fill(wording.local.modelIntro, values))}</p>
-<table class="model figures"><tbody>${rows.map(([label, value]) => `<tr><th scope="row">${escapeHtml(label)}</th><td class="num">${escapeHtml(value)}</td></tr>`).join('')}</tbody></table>
+<table class="model figures"><tbody>${rowsHtml(rows)}</tbody></table>${coefficients}
 </section>`;
 }
 

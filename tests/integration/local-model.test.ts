@@ -243,6 +243,7 @@ describe('cards and pages of a calibrated model', () => {
     expect(html).toContain('id="calibrated"');
     expect(html).toContain('recalibrated on 640 patients (150 events), 2026-12-01');
     expect(html).toContain('0.71 (0.67–0.76)');
+    expect(html).toContain('−2.10 (−2.49 – −1.71)');
     expect(html).not.toContain('Tiers are relative');
     const json = (await (await fetch(`${app.url}/models/rbp-v1?format=json`)).json()) as { version: string };
     expect(json.version).toBe(version);

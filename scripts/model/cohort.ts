@@ -139,7 +139,6 @@ const maxRSquared = 0.99;
  * constant column, or columns that are (nearly) linear combinations of others: each column regressed
  * on the columns before it, an R² of 0.99 or more (a variance inflation factor of 100 or more) stops.
  */
-
 export function checkFittable(cohort: Cohort, minEventsPerFactor: number, parameters: number): void {
   const { events, y, factors, x } = cohort;
   const nonEvents = y.length - events;
@@ -166,8 +165,7 @@ export function checkFittable(cohort: Cohort, minEventsPerFactor: number, parame
     const coefficients = solve(others, target, true).to1DArray();
     const fitted = others.mmul(Matrix.columnVector(coefficients)).to1DArray();
     const column = target.to1DArray();
-    const mean = column.reduce((s, v) => s + v, 0) / column.length;
-    const total = column.reduce((s, v) => s + (v - mean) ** 2, 0);
+    const total = (sd[j] ?? 0) ** 2 * column.length;
     const residual = column.reduce((s, v, i) => s + (v - (fitted[i] ?? 0)) ** 2, 0);
     if (residual <= (1 - maxRSquared) * total) {
       // The columns that carry the combination: a standardised coefficient of at least 0.1.

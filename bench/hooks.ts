@@ -124,9 +124,13 @@ async function stopProcess(proc: Proc): Promise<void> {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 2500));
 
 const running = new Set<Proc>();
+/** Each process's peak RSS from its start until it was ready (creating the embedded database, for a service). */
+const startupPeakRssMb: Record<string, number> = {};
 async function started(name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string) {
   const proc = await startProcess(name, script, env, readyUrl);
   running.add(proc);
+  startupPeakRssMb[name] = Math.round((await statusKb(proc.pid, 'VmHWM')) / 1024);
+  log(`  ${name} ready: peak RSS ${startupPeakRssMb[name]} MB while starting`);
   return proc;
 }
 async function stopped(proc: Proc | undefined): Promise<void> {
@@ -360,9 +364,11 @@ if (reportFile) {
     warmupSeconds: number;
     scenarios: Row[];
     serviceLogs: typeof serviceLogs;
+    startupPeakRssMb?: typeof startupPeakRssMb;
   };
   rows.push(...earlier.scenarios);
   Object.assign(serviceLogs, earlier.serviceLogs);
+  Object.assign(startupPeakRssMb, earlier.startupPeakRssMb);
   ({ date, seconds, warmupSeconds, node, machine } = earlier);
 } else {
   /** The light patient's full prefetch (the `high-rbp-risk` fixture), and every search the service makes for the heavy one. */
@@ -693,6 +699,7 @@ const report = {
   scenarios: rows,
   targets,
   serviceLogs,
+  startupPeakRssMb,
 };
 const resultsDir = new URL('./results/', import.meta.url);
 await mkdir(resultsDir, { recursive: true });

@@ -3,11 +3,11 @@
  * directory, so `npm start` needs nothing else) and a PostgreSQL server through a node-postgres pool
  * (`DATABASE_URL`, for several replicas). Everything above this module sees only `Database`.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import type { Reply, Request } from './embedded-worker.ts';
+import type { Reply, Request, WorkerData } from './embedded-worker.ts';
 
 export interface Queryable {
   query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
@@ -82,13 +82,47 @@ function embeddedError(reported: { name: string; message: string; code?: string 
   return error;
 }
 
+function embeddedWorker(data: WorkerData): Worker {
+  return new Worker(new URL('./embedded-worker.ts', import.meta.url), { workerData: data });
+}
+
+/**
+ * A new data directory is created (initdb) by a thread of its own, ended before the database is
+ * opened: creating it takes about 400 MB that PGlite's memory, which never shrinks, would keep for
+ * the life of the process (bench/README.md, "Memory of the embedded database").
+ */
+async function initialise(dataDir: string): Promise<void> {
+  const worker = embeddedWorker({ dataDir, initialiseOnly: true });
+  try {
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the embedded database's thread exited (${code})`)));
+    });
+    if (!reply.ok) {
+      const { name, code } = reply.error;
+      throw new Error(
+        `DATA_DIR ${dataDir}: the embedded database could not be created there (${name}${code ? ` ${code}` : ''})`,
+      );
+    }
+  } finally {
+    await worker.terminate();
+  }
+}
+
 /**
  * The embedded engine in `dataDir`, or in memory for `memory://`, in a worker thread of its own
  * (src/store/embedded-worker.ts): PGlite's statements do not take the event loop's time.
  */
 export async function openEmbedded(dataDir: string): Promise<Database> {
   const unlock = dataDir === 'memory://' ? () => undefined : lockDataDir(dataDir);
-  const worker = new Worker(new URL('./embedded-worker.ts', import.meta.url), { workerData: { dataDir } });
+  try {
+    if (dataDir !== 'memory://' && !existsSync(join(dataDir, 'PG_VERSION'))) await initialise(dataDir);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  const worker = embeddedWorker({ dataDir });
   const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let closed = false;

@@ -31,6 +31,26 @@ describe('the embedded database', () => {
     await db.close();
   });
 
+  it('creates a new directory in a thread of its own, then opens it with what was written kept', async () => {
+    const dir = await dataDir();
+    const first = await openEmbedded(dir);
+    await first.script('CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)');
+    await first.close();
+    const again = await openEmbedded(dir);
+    expect(await again.query<{ n: number }>('SELECT n FROM kept')).toEqual([{ n: 42 }]);
+    await again.close();
+  });
+
+  it('refuses a directory that cannot be made a database, naming the failure, and frees its lock', async () => {
+    const dir = await dataDir();
+    // PostgreSQL's initdb must create `global` as a directory: a file of that name stops it.
+    await writeFile(join(dir, 'global'), 'not a directory');
+    await expect(openEmbedded(dir)).rejects.toThrow(
+      `DATA_DIR ${dir}: the embedded database could not be created there`,
+    );
+    await expect(readFile(join(dir, 'pvp-cds.lock'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
   it('runs on a schema newer than it knows, with a warning', async () => {
     const env = { DATA_DIR: await dataDir() };
     const first = await openTestStore(env);

@@ -31,7 +31,7 @@ describe('the embedded database', () => {
     await db.close();
   });
 
-  it('creates a new directory in a thread of its own, then opens it with what was written kept', async () => {
+  it('creates a new directory, then reopens it with what was written kept', async () => {
     const dir = await dataDir();
     const first = await openEmbedded(dir);
     await first.script('CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)');

@@ -94,20 +94,27 @@ function embeddedWorker(data: WorkerData): Worker {
 async function initialise(dataDir: string): Promise<void> {
   const worker = embeddedWorker({ dataDir, initialiseOnly: true });
   try {
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the embedded database's thread exited (${code})`)));
-    });
-    if (!reply.ok) {
-      const { name, code } = reply.error;
-      throw new Error(
-        `DATA_DIR ${dataDir}: the embedded database could not be created there (${name}${code ? ` ${code}` : ''})`,
-      );
-    }
+    await opened(worker);
+  } catch (error) {
+    const { name, code } = error as { name: string; code?: string };
+    throw new Error(
+      `DATA_DIR ${dataDir}: the embedded database could not be created there (${name}${code ? ` ${code}` : ''})`,
+    );
   } finally {
     await worker.terminate();
   }
+}
+
+/** Waits for the thread's first message: its database is open (or created), or why it is not. */
+async function opened(worker: Worker): Promise<void> {
+  const reply = await new Promise<Reply>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', (error) =>
+      reject(new StoreUnavailable(`the embedded database failed: ${error.name}`)),
+    );
+    worker.once('exit', () => reject(new StoreUnavailable('the embedded database is closed')));
+  });
+  if (!reply.ok) throw embeddedError(reply.error);
 }
 
 /**
@@ -116,13 +123,16 @@ async function initialise(dataDir: string): Promise<void> {
  */
 export async function openEmbedded(dataDir: string): Promise<Database> {
   const unlock = dataDir === 'memory://' ? () => undefined : lockDataDir(dataDir);
+  let worker: Worker | undefined;
   try {
     if (dataDir !== 'memory://' && !existsSync(join(dataDir, 'PG_VERSION'))) await initialise(dataDir);
+    worker = embeddedWorker({ dataDir });
+    await opened(worker);
   } catch (error) {
+    await worker?.terminate();
     unlock();
     throw error;
   }
-  const worker = embeddedWorker({ dataDir });
   const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let closed = false;
@@ -131,9 +141,6 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
     for (const { reject } of pending.values()) reject(error);
     pending.clear();
   };
-  const ready = new Promise<void>((resolve, reject) => {
-    pending.set(0, { resolve: () => resolve(), reject });
-  });
   worker.on('message', (reply: Reply) => {
     const waiting = pending.get(reply.id);
     if (!waiting) return;
@@ -141,20 +148,11 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
     if (reply.ok) waiting.resolve(reply.rows ?? []);
     else if (reply.closed) {
       closed = true;
-      waiting.reject(
-        reply.id === 0 ? embeddedError(reply.error) : new StoreUnavailable('the embedded database is closed'),
-      );
+      waiting.reject(new StoreUnavailable('the embedded database is closed'));
     } else waiting.reject(embeddedError(reply.error));
   });
   worker.on('error', (error) => gone(new StoreUnavailable(`the embedded database failed: ${error.name}`)));
   worker.on('exit', () => gone(new StoreUnavailable('the embedded database is closed')));
-  try {
-    await ready;
-  } catch (error) {
-    await worker.terminate();
-    unlock();
-    throw error;
-  }
   const send = (request: DistributiveOmit<Request, 'id'>): Promise<unknown[]> => {
     if (closed) return Promise.reject(new StoreUnavailable('the embedded database is closed'));
     const id = nextId++;

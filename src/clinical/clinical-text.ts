@@ -6,7 +6,7 @@ import { NEGATION_BEFORE } from './terminology/text-patterns.ts';
 
 export type Mention = 'present' | 'absent';
 
-/** The terminology patterns are compiled once; their global copies, needed by matchAll, once each too. */
+/** The terminology patterns are compiled once; their global copies, needed by matchesOf, once each too. */
 const globalVariants = new WeakMap<RegExp, RegExp>();
 
 function globalVariant(pattern: RegExp): RegExp {
@@ -19,6 +19,20 @@ function globalVariant(pattern: RegExp): RegExp {
 }
 
 /**
+ * Every match of a global pattern in `words`, by `exec` from the start: `String#matchAll` copies the
+ * pattern on every call, which made it three times slower on the short texts of a record.
+ */
+export function matchesOf(pattern: RegExp, words: string): RegExpExecArray[] {
+  const found: RegExpExecArray[] = [];
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(words); match !== null; match = pattern.exec(words)) {
+    found.push(match);
+    if (match[0] === '') pattern.lastIndex++;
+  }
+  return found;
+}
+
+/**
  * Whether the texts mention the pattern: 'present' if any mention is not negated, 'absent' if every
  * mention is negated, undefined if there is no mention.
  */
@@ -26,7 +40,7 @@ export function mentionIn(texts: readonly string[], pattern: RegExp): Mention | 
   const global = globalVariant(pattern);
   let negated = false;
   for (const words of texts) {
-    for (const match of words.matchAll(global)) {
+    for (const match of matchesOf(global, words)) {
       const before = words.slice(Math.max(0, match.index - 40), match.index);
       if (!NEGATION_BEFORE.test(before)) return 'present';
       negated = true;

@@ -2,6 +2,7 @@
  * Vertebral levels named in text: "L3", "T12 vertebra", "L1-L2", "L1–2", "T11, L1", "第3腰椎", "腰3",
  * "胸12", "第1、2腰椎", "lumbar vertebra 3", "third lumbar vertebra". Levels run C1–C7, T1–T12, L1–L5, S1.
  */
+import { matchesOf } from './clinical-text.ts';
 import { codings, conceptTexts, listOf } from './fhir-reading.ts';
 import type { VertebralLevel } from './patient-facts.ts';
 
@@ -55,7 +56,7 @@ const ORDINALS = [
 const RANGE_SEPARATOR = /^\s*(-|–|—|~|～|至|到|to|through|thru)\s*$/i;
 const NUMBER = '\\d{1,2}|[一二三四五六七八九十]{1,3}';
 
-/** Level patterns built from the constants above, compiled once (matchAll works on a copy). */
+/** Level patterns built from the constants above, compiled once. */
 const chineseOrdinal = new RegExp(
   `第\\s*((?:${NUMBER})(?:\\s*[-–—~～至到、,，和及]\\s*(?:${NUMBER}))*)\\s*(颈|胸|腰|骶)\\s*椎`,
   'g',
@@ -119,37 +120,55 @@ function regionNumbers(region: string, numbers: string): VertebralLevel[] {
   return levels;
 }
 
+/** "L3", "T12-L1", "Th12": a region letter and a number, not inside a word or a decimal. */
+const latinLevel = /(?<![A-Za-z0-9])(Th|[CTLS])(\d{1,2})(?:\s*[-–—~～]\s*(\d{1,2})(?!\d|\.\d))?(?!\d|\.\d)/gi;
+/** "腰3", "胸12、腰1", "腰一椎". */
+const chineseRegionLevel =
+  /(颈|胸|腰|骶)(\d{1,2}(?:\s*[-–—~～至到、,，和及]\s*\d{1,2}(?=\s*(?:椎|、|,|，|$|\s|骨折|压缩)))*(?![\d])|[一二三四五六七八九十]{1,3}(?=椎))/g;
+/** "lumbar vertebra 3", "thoracic 12". */
+const englishNumbered =
+  /\b(cervical|thoracic|dorsal|lumbar|sacral)\s+(?:(?:vertebra|vertebrae|vertebral\s+body|spine)\s+)?(\d{1,2})\b/gi;
+
+/** What each pattern needs: most texts (a drug, a diagnosis without a level) have none of it. */
+const DIGIT = /\d/;
+const CHINESE_REGION_CHARACTER = /[颈胸腰骶]/;
+const ENGLISH_REGION_WORD = /cervical|thoracic|dorsal|lumbar|sacral/i;
+
 function* tokensOf(words: string): Generator<Token> {
-  const latin = /(?<![A-Za-z0-9])(Th|[CTLS])(\d{1,2})(?:\s*[-–—~～]\s*(\d{1,2})(?!\d|\.\d))?(?!\d|\.\d)/gi;
-  for (const m of words.matchAll(latin)) {
-    const region = (m[1] ?? '').charAt(0).toUpperCase();
-    if (
-      region === 'T' &&
-      /^[12]$/.test(m[2] ?? '') &&
-      MRI_SEQUENCE_AFTER.test(words.slice(m.index + m[0].length))
-    ) {
-      continue;
+  const digit = DIGIT.test(words);
+  const englishRegion = ENGLISH_REGION_WORD.test(words);
+  if (digit) {
+    for (const m of matchesOf(latinLevel, words)) {
+      const region = (m[1] ?? '').charAt(0).toUpperCase();
+      if (
+        region === 'T' &&
+        /^[12]$/.test(m[2] ?? '') &&
+        MRI_SEQUENCE_AFTER.test(words.slice(m.index + m[0].length))
+      ) {
+        continue;
+      }
+      const levels = regionNumbers(region, m[3] === undefined ? (m[2] ?? '') : `${m[2]}-${m[3]}`);
+      if (levels.length > 0) yield { start: m.index, end: m.index + m[0].length, levels };
     }
-    const levels = regionNumbers(region, m[3] === undefined ? (m[2] ?? '') : `${m[2]}-${m[3]}`);
-    if (levels.length > 0) yield { start: m.index, end: m.index + m[0].length, levels };
   }
-  for (const m of words.matchAll(chineseOrdinal)) {
-    const levels = regionNumbers(CHINESE_REGION[m[2] ?? ''] ?? '', m[1] ?? '');
-    if (levels.length > 0) yield { start: m.index, end: m.index + m[0].length, levels };
+  if (CHINESE_REGION_CHARACTER.test(words)) {
+    for (const m of matchesOf(chineseOrdinal, words)) {
+      const levels = regionNumbers(CHINESE_REGION[m[2] ?? ''] ?? '', m[1] ?? '');
+      if (levels.length > 0) yield { start: m.index, end: m.index + m[0].length, levels };
+    }
+    for (const m of matchesOf(chineseRegionLevel, words)) {
+      const levels = regionNumbers(CHINESE_REGION[m[1] ?? ''] ?? '', m[2] ?? '');
+      if (levels.length > 0) yield { start: m.index, end: m.index + m[0].length, levels };
+    }
   }
-  const chineseRegion =
-    /(颈|胸|腰|骶)(\d{1,2}(?:\s*[-–—~～至到、,，和及]\s*\d{1,2}(?=\s*(?:椎|、|,|，|$|\s|骨折|压缩)))*(?![\d])|[一二三四五六七八九十]{1,3}(?=椎))/g;
-  for (const m of words.matchAll(chineseRegion)) {
-    const levels = regionNumbers(CHINESE_REGION[m[1] ?? ''] ?? '', m[2] ?? '');
-    if (levels.length > 0) yield { start: m.index, end: m.index + m[0].length, levels };
+  if (!englishRegion) return;
+  if (digit) {
+    for (const m of matchesOf(englishNumbered, words)) {
+      const level = toLevel(ENGLISH_REGION[(m[1] ?? '').toLowerCase()], Number(m[2]));
+      if (level) yield { start: m.index, end: m.index + m[0].length, levels: [level] };
+    }
   }
-  const englishNumbered =
-    /\b(cervical|thoracic|dorsal|lumbar|sacral)\s+(?:(?:vertebra|vertebrae|vertebral\s+body|spine)\s+)?(\d{1,2})\b/gi;
-  for (const m of words.matchAll(englishNumbered)) {
-    const level = toLevel(ENGLISH_REGION[(m[1] ?? '').toLowerCase()], Number(m[2]));
-    if (level) yield { start: m.index, end: m.index + m[0].length, levels: [level] };
-  }
-  for (const m of words.matchAll(englishOrdinal)) {
+  for (const m of matchesOf(englishOrdinal, words)) {
     const ordinal = (m[1] ?? '').toLowerCase();
     const n = ORDINALS.includes(ordinal) ? ORDINALS.indexOf(ordinal) + 1 : Number.parseInt(ordinal, 10);
     const level = toLevel(ENGLISH_REGION[(m[2] ?? '').toLowerCase()], n);

@@ -35,61 +35,79 @@ export class EntryCounter {
     return this.#count;
   }
 
-  /** Scans the next bytes of the body; returns the entries counted so far. */
+  /**
+   * Scans the next bytes of the body; returns the entries counted so far. The state lives in locals
+   * while a chunk is scanned (a byte loop over private fields and a method call per byte took longer
+   * than JSON.parse of the same body) and is stored back at the end.
+   */
   push(chunk: Uint8Array): number {
-    for (let i = 0; i < chunk.length; i++) {
+    let count = this.#count;
+    let depth = this.#depth;
+    let inString = this.#inString;
+    let escaped = this.#escaped;
+    let readingKey = this.#readingKey;
+    let keyMatch = this.#keyMatch;
+    let expectKey = this.#expectKey;
+    let lastKeyIsEntry = this.#lastKeyIsEntry;
+    let inEntries = this.#inEntries;
+    const length = chunk.length;
+    for (let i = 0; i < length; i++) {
       const byte = chunk[i] as number;
-      if (this.#inString) this.#stringByte(byte);
-      else this.#structureByte(byte);
-    }
-    return this.#count;
-  }
-
-  #stringByte(byte: number): void {
-    if (this.#escaped) {
-      this.#escaped = false;
-      this.#keyMatch = -1;
-    } else if (byte === BACKSLASH) {
-      this.#escaped = true;
-    } else if (byte === QUOTE) {
-      this.#inString = false;
-      if (this.#readingKey) this.#lastKeyIsEntry = this.#keyMatch === ENTRY.length;
-      this.#readingKey = false;
-    } else if (this.#keyMatch >= 0) {
-      this.#keyMatch = ENTRY[this.#keyMatch] === byte ? this.#keyMatch + 1 : -1;
-    }
-  }
-
-  #structureByte(byte: number): void {
-    switch (byte) {
-      case QUOTE:
-        this.#inString = true;
-        this.#readingKey = this.#depth === 1 && this.#expectKey;
-        this.#keyMatch = this.#readingKey ? 0 : -1;
-        break;
-      case OPEN_OBJECT:
-        this.#depth++;
-        if (this.#depth === 1) this.#expectKey = true;
-        if (this.#depth === 3 && this.#inEntries) this.#count++;
-        break;
-      case OPEN_ARRAY:
-        this.#depth++;
-        if (this.#depth === 2 && this.#lastKeyIsEntry) this.#inEntries = true;
-        break;
-      case CLOSE_OBJECT:
-      case CLOSE_ARRAY:
-        if (this.#depth === 2) this.#inEntries = false;
-        this.#depth--;
-        break;
-      case COLON:
-        if (this.#depth === 1) this.#expectKey = false;
-        break;
-      case COMMA:
-        if (this.#depth === 1) {
-          this.#expectKey = true;
-          this.#lastKeyIsEntry = false;
+      if (inString) {
+        if (escaped) {
+          escaped = false;
+          keyMatch = -1;
+        } else if (byte === BACKSLASH) {
+          escaped = true;
+        } else if (byte === QUOTE) {
+          inString = false;
+          if (readingKey) lastKeyIsEntry = keyMatch === ENTRY.length;
+          readingKey = false;
+        } else if (keyMatch >= 0) {
+          keyMatch = ENTRY[keyMatch] === byte ? keyMatch + 1 : -1;
         }
-        break;
+        continue;
+      }
+      switch (byte) {
+        case QUOTE:
+          inString = true;
+          readingKey = depth === 1 && expectKey;
+          keyMatch = readingKey ? 0 : -1;
+          break;
+        case OPEN_OBJECT:
+          depth++;
+          if (depth === 1) expectKey = true;
+          if (depth === 3 && inEntries) count++;
+          break;
+        case OPEN_ARRAY:
+          depth++;
+          if (depth === 2 && lastKeyIsEntry) inEntries = true;
+          break;
+        case CLOSE_OBJECT:
+        case CLOSE_ARRAY:
+          if (depth === 2) inEntries = false;
+          depth--;
+          break;
+        case COLON:
+          if (depth === 1) expectKey = false;
+          break;
+        case COMMA:
+          if (depth === 1) {
+            expectKey = true;
+            lastKeyIsEntry = false;
+          }
+          break;
+      }
     }
+    this.#count = count;
+    this.#depth = depth;
+    this.#inString = inString;
+    this.#escaped = escaped;
+    this.#readingKey = readingKey;
+    this.#keyMatch = keyMatch;
+    this.#expectKey = expectKey;
+    this.#lastKeyIsEntry = lastKeyIsEntry;
+    this.#inEntries = inEntries;
+    return count;
   }
 }

@@ -1,0 +1,145 @@
+/**
+ * The FHIR client (src/fhir/client.ts) against real https servers on loopback: what EHRs run in
+ * production. It trusts the system's certificate authorities only, sends the bearer token, decodes the
+ * compressed answers it asks for and charges the budget their decoded bytes, keeps its connection
+ * alive between reads, and stops a body that is still arriving at the deadline.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFhirReader, FhirReadFailed, readBudget } from '../../src/fhir/client.ts';
+
+const tls = (name: string) => ({
+  key: readFileSync(join(import.meta.dirname, '../support/tls', `${name}-localhost.key.pem`)),
+  cert: readFileSync(join(import.meta.dirname, '../support/tls', `${name}-localhost.cert.pem`)),
+});
+
+const bundle = {
+  resourceType: 'Bundle',
+  type: 'searchset',
+  entry: Array.from({ length: 30 }, (_, i) => ({
+    resource: { resourceType: 'Observation', id: `o${i}`, status: 'final', code: { text: 'Body weight' } },
+  })),
+};
+const text = JSON.stringify(bundle);
+const encoders: Record<string, (body: string) => Buffer> = {
+  identity: (body) => Buffer.from(body),
+  gzip: (body) => gzipSync(body),
+  deflate: (body) => deflateSync(body),
+  br: (body) => brotliCompressSync(body),
+  // Two codings, applied in the order named: gzip first, then br.
+  'gzip, br': (body) => brotliCompressSync(gzipSync(body)),
+};
+
+interface Seen {
+  authorization?: string;
+  acceptEncoding?: string;
+}
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `https://localhost:${(server.address() as AddressInfo).port}/fhir`;
+}
+
+let trusted: Server;
+let untrusted: Server;
+let trustedUrl: string;
+let untrustedUrl: string;
+const seen: Seen[] = [];
+let connections = 0;
+
+beforeAll(async () => {
+  setDefaultCACertificates([...getCACertificates('default'), tls('trusted').cert.toString()]);
+  trusted = createServer(tls('trusted'), (req, res) => {
+    seen.push({ authorization: req.headers.authorization, acceptEncoding: req.headers['accept-encoding'] });
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    if (url.searchParams.has('trickle')) {
+      // The head and the first bytes at once, then nothing: the body is still arriving at the deadline.
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.write(text.slice(0, 100));
+      return;
+    }
+    const coding = url.searchParams.get('coding') ?? 'identity';
+    const encode = encoders[coding] ?? encoders.identity;
+    res.writeHead(200, {
+      'content-type': 'application/fhir+json; charset=utf-8',
+      ...(coding === 'identity' ? {} : { 'content-encoding': coding }),
+    });
+    res.end(encode?.(text));
+  });
+  trusted.on('secureConnection', () => {
+    connections++;
+  });
+  untrusted = createServer(tls('untrusted'), (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/fhir+json' });
+    res.end(text);
+  });
+  [trustedUrl, untrustedUrl] = await Promise.all([listen(trusted), listen(untrusted)]);
+});
+
+afterAll(() => {
+  for (const server of [trusted, untrusted]) {
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+const never = () => new AbortController().signal;
+
+describe('the FHIR client over https', () => {
+  it.each(Object.keys(encoders))('reads an answer sent with content-encoding %s', async (coding) => {
+    const budget = readBudget({ bytes: 1_000_000, entries: 100 });
+    const reader = createFhirReader(trustedUrl, 'the-ehr-token');
+    const json = await reader.get(`Observation?coding=${encodeURIComponent(coding)}`, never(), budget);
+    expect(json).toEqual(bundle);
+    // The budget is charged what the answer decodes to, whatever crossed the wire.
+    expect(budget.bytes).toBe(1_000_000 - Buffer.byteLength(text));
+    expect(budget.entries).toBe(70);
+    expect(seen.at(-1)).toEqual({
+      authorization: 'Bearer the-ehr-token',
+      acceptEncoding: 'gzip, deflate, br',
+    });
+  });
+
+  it('keeps one connection alive for reads one after another', async () => {
+    const reader = createFhirReader(trustedUrl);
+    await reader.get('Observation', never(), readBudget({ bytes: 1_000_000, entries: 100 }));
+    const before = connections;
+    for (let i = 0; i < 3; i++) {
+      await reader.get('Observation', never(), readBudget({ bytes: 1_000_000, entries: 100 }));
+    }
+    expect(connections).toBe(before);
+  });
+
+  it('refuses a server whose certificate no trusted authority signed: a connection failure', async () => {
+    const reader = createFhirReader(untrustedUrl, 'the-ehr-token');
+    const read = reader.get('Observation', never(), readBudget({ bytes: 1_000_000, entries: 100 }));
+    await expect(read).rejects.toThrow(FhirReadFailed);
+    await expect(read).rejects.toMatchObject({ problem: { kind: 'connection' } });
+  });
+
+  it('stops a body still arriving at the deadline', async () => {
+    const reader = createFhirReader(trustedUrl);
+    const started = performance.now();
+    const read = reader.get(
+      'Observation?trickle=1',
+      AbortSignal.timeout(300),
+      readBudget({ bytes: 1_000_000, entries: 100 }),
+    );
+    await expect(read).rejects.toMatchObject({ problem: { kind: 'deadline' } });
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('refuses a gzip answer that decodes past the byte budget, however small it is on the wire', async () => {
+    const reader = createFhirReader(trustedUrl);
+    const budget = readBudget({ bytes: Buffer.byteLength(text) - 1, entries: 100 });
+    expect(gzipSync(text).byteLength).toBeLessThan(budget.bytes);
+    await expect(reader.get('Observation?coding=gzip', never(), budget)).rejects.toMatchObject({
+      problem: { kind: 'too-many-bytes', limit: Buffer.byteLength(text) - 1 },
+    });
+  });
+});

@@ -21,6 +21,7 @@ import {
   noteTexts,
   recordTextMatch,
   text,
+  textsOfConcepts,
 } from './fhir-reading.ts';
 import type {
   Augmentation,
@@ -66,7 +67,7 @@ function recogniseAugmentation(
   const resourceType = text(resource.resourceType) ?? 'unknown';
   const codeTexts = conceptTexts(resource.code);
   const notes = noteTexts(resource.note);
-  const texts = [...codeTexts, ...listOf(resource.bodySite).flatMap(conceptTexts), ...notes];
+  const texts = [...codeTexts, ...textsOfConcepts(listOf(resource.bodySite)), ...notes];
   const cpt = codesOf(resource, SYSTEMS.cpt).filter((code) => AUGMENTATION_CPT[code] !== undefined);
   const pcs = codesOf(resource, SYSTEMS.icd10pcs).filter((code) => AUGMENTATION_ICD10PCS[code] !== undefined);
   const textKind = AUGMENTATION_TEXT.find(({ pattern }) => affirms(codeTexts, pattern))?.kind;

@@ -30,7 +30,17 @@ function daysInMonth(year: number, month: number): number {
  */
 export function parseClinicalDate(value: unknown, partial: 'start' | 'end' = 'start'): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const match = FHIR_DATE.exec(value.trim());
+  const written = value.trim();
+  // Nearly every date of a chart is a full date, YYYY-MM-DD: read by its characters, without the pattern.
+  if (written.length === 10 && written[4] === '-' && written[7] === '-') {
+    const year = digitsIn(written, 0, 4);
+    const month = digitsIn(written, 5, 7);
+    const day = digitsIn(written, 8, 10);
+    return year >= 1800 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)
+      ? written
+      : undefined;
+  }
+  const match = FHIR_DATE.exec(written);
   if (!match) return undefined;
   const year = Number(match[1]);
   const month = match[2] === undefined ? (partial === 'start' ? 1 : 12) : Number(match[2]);
@@ -38,7 +48,19 @@ export function parseClinicalDate(value: unknown, partial: 'start' | 'end' = 'st
   const lastDay = daysInMonth(year, month);
   const day = match[3] === undefined ? (partial === 'start' ? 1 : lastDay) : Number(match[3]);
   if (day < 1 || day > lastDay) return undefined;
-  return `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
+  // A dateTime's date is written as its first ten characters; a partial date is completed.
+  return match[3] === undefined ? `${pad(year, 4)}-${pad(month)}-${pad(day)}` : written.slice(0, 10);
+}
+
+/** The number the ASCII digits from `start` to `end` spell, or −1 when any is not a digit (or missing). */
+function digitsIn(written: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const digit = written.charCodeAt(i) - 48;
+    if (!(digit >= 0 && digit <= 9)) return -1;
+    n = n * 10 + digit;
+  }
+  return n;
 }
 
 /** The clinic's calendar: today's date there, and the date there of any FHIR date or dateTime. */
@@ -87,8 +109,11 @@ export function clinicalDay(now: Date, timeZone: string): ClinicalDay {
     today: dateThere(valid),
     dateOf(value, partial = 'start') {
       const written = parseClinicalDate(value, partial);
-      if (written === undefined || typeof value !== 'string' || !INSTANT.test(value.trim())) return written;
-      const instant = new Date(value.trim());
+      if (written === undefined || typeof value !== 'string') return written;
+      const trimmed = value.trim();
+      // A date alone (ten characters) is no instant: the pattern is tried only on a longer dateTime.
+      if (trimmed.length <= 10 || !INSTANT.test(trimmed)) return written;
+      const instant = new Date(trimmed);
       return Number.isNaN(instant.getTime()) ? written : dateThere(instant);
     },
   };
@@ -110,6 +135,11 @@ export function addMonths(isoDate: string, months: number): string {
 
 /** Days since 1970-01-01 of an ISO date. */
 function dayNumber(isoDate: string): number {
+  const year = digitsIn(isoDate, 0, 4);
+  const month = digitsIn(isoDate, 5, 7);
+  const day = digitsIn(isoDate, 8, 10);
+  // Read by its digits, as every date of this module is written; anything else as Number reads it.
+  if (year >= 0 && month >= 0 && day >= 0) return Date.UTC(year, month - 1, day) / DAY_MS;
   return (
     Date.UTC(Number(isoDate.slice(0, 4)), Number(isoDate.slice(5, 7)) - 1, Number(isoDate.slice(8, 10))) /
     DAY_MS

@@ -17,6 +17,7 @@ import {
   noteTexts,
   recordTextMatch,
   type SafeCoding,
+  textsOfConcepts,
 } from './fhir-reading.ts';
 import type { IgnoredTopic, VertebralLevel } from './patient-facts.ts';
 import { codingInValueSet, normaliseIcd10, SYSTEMS, type ValueSet } from './terminology/code-systems.ts';
@@ -73,18 +74,20 @@ function statusCode(concept: unknown): string | undefined {
   return codings(concept).find((coding) => coding.code !== undefined)?.code;
 }
 
+/** Any of these says when the condition abated. */
+const ABATEMENT_FIELDS = [
+  'abatementDateTime',
+  'abatementPeriod',
+  'abatementAge',
+  'abatementString',
+  'abatementRange',
+];
+
 function isActive(resource: JsonObject): boolean {
   const clinical = statusCode(resource.clinicalStatus);
   if (clinical !== undefined && ACTIVE_CLINICAL_STATUS.includes(clinical)) return true;
   if (clinical !== undefined && INACTIVE_CLINICAL_STATUS.includes(clinical)) return false;
-  const abated = [
-    'abatementDateTime',
-    'abatementPeriod',
-    'abatementAge',
-    'abatementString',
-    'abatementRange',
-  ];
-  return !abated.some((name) => resource[name] !== undefined);
+  return !ABATEMENT_FIELDS.some((name) => resource[name] !== undefined);
 }
 
 /**
@@ -101,9 +104,10 @@ export function usableConditions(list: unknown, day: ClinicalDay, ledger: Ledger
     if (verification && NOT_CONFIRMED_VERIFICATION.includes(verification)) {
       return ignore(ledger, 'Condition', 'not-confirmed', { status: verification });
     }
-    const date = [resource.onsetDateTime, field(resource.onsetPeriod, 'start'), resource.recordedDate]
-      .map((candidate) => day.dateOf(candidate))
-      .find((candidate) => candidate !== undefined);
+    const date =
+      day.dateOf(resource.onsetDateTime) ??
+      day.dateOf(field(resource.onsetPeriod, 'start')) ??
+      day.dateOf(resource.recordedDate);
     if (date && isInFuture(date, day.today)) return ignore(ledger, 'Condition', 'future-date');
     usable.push({
       resource,
@@ -116,7 +120,8 @@ export function usableConditions(list: unknown, day: ClinicalDay, ledger: Ledger
 }
 
 function codedIn(condition: UsableCondition, valueSet: ValueSet): boolean {
-  return condition.codings.some((coding) => codingInValueSet(coding, valueSet));
+  for (const coding of condition.codings) if (codingInValueSet(coding, valueSet)) return true;
+  return false;
 }
 
 /** Whether an active condition of the value set is on record; inactive ones are recorded as not counting. */
@@ -185,7 +190,7 @@ function fractureKind(
   if (osteoporotic || codedIn(condition, TRAUMATIC_VERTEBRAL_FRACTURE)) {
     return osteoporotic ? 'vertebral' : 'vertebral-traumatic';
   }
-  const siteTexts = [...conceptTexts(resource.code), ...listOf(resource.bodySite).flatMap(conceptTexts)];
+  const siteTexts = [...conceptTexts(resource.code), ...textsOfConcepts(listOf(resource.bodySite))];
   if (codedIn(condition, OSTEOPOROTIC_FRACTURE_ANY_SITE)) {
     return levels().length > 0 || affirms(siteTexts, VERTEBRA_TEXT) ? 'vertebral' : 'other-fragility';
   }

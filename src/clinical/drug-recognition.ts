@@ -7,7 +7,15 @@
  * says otherwise (CLINICAL.md 1.1, "Glucocorticoid exposure").
  */
 import { escapeRegExp } from './clinical-text.ts';
-import { codesIn, conceptTexts, field, isObject, type JsonObject, listOf, text } from './fhir-reading.ts';
+import {
+  codesInConcepts,
+  field,
+  isObject,
+  type JsonObject,
+  listOf,
+  text,
+  textsOfConcepts,
+} from './fhir-reading.ts';
 import type { AntiOsteoporosisDrug, Glucocorticoid, NonPreventingDrug } from './patient-facts.ts';
 import { SYSTEMS } from './terminology/code-systems.ts';
 import {
@@ -34,7 +42,10 @@ export interface RecognisedDrugs {
   glucocorticoids: Glucocorticoid[];
   /** A glucocorticoid was named, but its route or dose form is not systemic (cream, inhaler, eye drops…). */
   nonSystemicGlucocorticoid: boolean;
-  /** Given by injection or infusion, by route or dose form (an ibandronate injection is the IV regimen). */
+  /**
+   * Given by injection or infusion, by route or dose form (an ibandronate injection is the IV regimen).
+   * False when no drug is recognised: the route and form of another drug are not read.
+   */
   parenteral: boolean;
   /** Recognised by name because no known code was present. */
   byText: boolean;
@@ -95,15 +106,10 @@ function classOfWords(words: readonly string[]): RouteClass | undefined {
 }
 
 function routeClass(routes: readonly unknown[]): RouteClass | undefined {
-  const coded = routes
-    .flatMap((route) => codesIn(route, SYSTEMS.snomed))
+  const coded = codesInConcepts(routes, SYSTEMS.snomed)
     .map((code) => ROUTE_CODES[code])
     .find((cls) => cls !== undefined);
-  return coded ?? classOfWords(routes.flatMap(conceptTexts));
-}
-
-function codesOf(concepts: readonly unknown[]): string[] {
-  return concepts.flatMap((concept) => codesIn(concept));
+  return coded ?? classOfWords(textsOfConcepts(routes));
 }
 
 /**
@@ -117,11 +123,19 @@ function formClass(
   formWords: readonly string[],
 ): RouteClass | undefined {
   if (rxnormCodes.some((code) => NON_SYSTEMIC_PRODUCTS.includes(code))) return 'non-systemic';
-  const coded = codesOf(forms)
+  const coded = codesInConcepts(forms)
     .map((code) => DOSE_FORM_CODES[code])
     .find((cls) => cls !== undefined);
   return routeClass(routes) ?? coded ?? classOfWords(formWords);
 }
+
+/** Every RxNorm code of our drugs: an entry coded with none of them is recognised by name. */
+const DRUG_CODES: ReadonlySet<string> = new Set(
+  [...ANTI_OSTEOPOROSIS_DRUGS, ...NON_PREVENTING_DRUGS, ...GLUCOCORTICOIDS].flatMap((d) => [
+    ...d.ingredientCodes,
+    ...d.productCodes,
+  ]),
+);
 
 function byCode<D extends string>(definitions: readonly DrugDefinition<D>[], codes: readonly string[]): D[] {
   return definitions
@@ -138,7 +152,8 @@ interface NameEntry {
   group: Group;
 }
 
-const NAME_ENTRIES: readonly NameEntry[] = [
+/** Every name of our drugs, longest first. */
+const NAMES = [
   ...ANTI_OSTEOPOROSIS_DRUGS.map((d) => ({ d: d as DrugDefinition<string>, group: 'anti' as const })),
   ...NON_PREVENTING_DRUGS.map((d) => ({ d: d as DrugDefinition<string>, group: 'non' as const })),
   ...GLUCOCORTICOIDS.map((d) => ({ d: d as DrugDefinition<string>, group: 'gc' as const })),
@@ -147,17 +162,22 @@ const NAME_ENTRIES: readonly NameEntry[] = [
     ...d.names.map((name) => ({ name, chinese: false, drug: d.drug, group })),
     ...d.chineseNames.map((name) => ({ name, chinese: true, drug: d.drug, group })),
   ])
-  .sort((a, b) => b.name.length - a.name.length)
-  .map(({ name, chinese, drug, group }) => ({
-    pattern: chinese
-      ? new RegExp(escapeRegExp(name), 'g')
-      : new RegExp(`(?<![A-Za-z])${escapeRegExp(name)}(?![A-Za-z])`, 'gi'),
-    drug,
-    group,
-  }));
+  .sort((a, b) => b.name.length - a.name.length);
 
-/** Any of the names: most medication texts name none of our drugs, and are then read once, not per name. */
-const ANY_NAME = new RegExp(NAME_ENTRIES.map((entry) => entry.pattern.source).join('|'), 'i');
+const NAME_ENTRIES: readonly NameEntry[] = NAMES.map(({ name, chinese, drug, group }) => ({
+  pattern: chinese
+    ? new RegExp(escapeRegExp(name), 'g')
+    : new RegExp(`(?<![A-Za-z])${escapeRegExp(name)}(?![A-Za-z])`, 'gi'),
+  drug,
+  group,
+}));
+
+/**
+ * Any of the names, even inside a word: most medication texts name none of our drugs, and are then read
+ * once, not per name. Without the word boundaries of the names' own patterns it is several times faster,
+ * and a text it does not match cannot match any of them.
+ */
+const ANY_NAME = new RegExp(NAMES.map(({ name }) => escapeRegExp(name)).join('|'), 'i');
 
 /**
  * Drug names in text: English names as whole words, case-insensitive; Chinese names as substrings.
@@ -179,39 +199,53 @@ function inDefinitionOrder<D extends string>(
   definitions: readonly DrugDefinition<D>[],
   names: Set<string>,
 ): D[] {
+  if (names.size === 0) return [];
   return definitions.filter((d) => names.has(d.drug)).map((d) => d.drug);
 }
 
 /** The drugs a medication entry is about, and the form they are given in. */
 export function recogniseDrugs(resource: JsonObject, medicationResources: unknown): RecognisedDrugs {
   const words = medicationWords(resource, medicationResources);
-  const rxnormCodes = words.concepts.flatMap((concept) => codesIn(concept, SYSTEMS.rxnorm));
-  let antiOsteoporosis = byCode(ANTI_OSTEOPOROSIS_DRUGS, rxnormCodes);
-  let nonPreventing = byCode(NON_PREVENTING_DRUGS, rxnormCodes);
-  let glucocorticoids = byCode(GLUCOCORTICOIDS, rxnormCodes);
-  const productTexts = [...words.concepts.flatMap(conceptTexts), ...words.displays];
-  const byText = antiOsteoporosis.length + nonPreventing.length + glucocorticoids.length === 0;
-  if (byText) {
-    const names = drugNamesIn(productTexts);
-    antiOsteoporosis = inDefinitionOrder(ANTI_OSTEOPOROSIS_DRUGS, names.anti);
-    nonPreventing = inDefinitionOrder(NON_PREVENTING_DRUGS, names.non);
-    glucocorticoids = inDefinitionOrder(GLUCOCORTICOIDS, names.gc);
+  const rxnormCodes = codesInConcepts(words.concepts, SYSTEMS.rxnorm);
+  const productTexts = [...textsOfConcepts(words.concepts), ...words.displays];
+  const byText = !rxnormCodes.some((code) => DRUG_CODES.has(code));
+  const names = byText ? drugNamesIn(productTexts) : undefined;
+  const antiOsteoporosis = names
+    ? inDefinitionOrder(ANTI_OSTEOPOROSIS_DRUGS, names.anti)
+    : byCode(ANTI_OSTEOPOROSIS_DRUGS, rxnormCodes);
+  const nonPreventing = names
+    ? inDefinitionOrder(NON_PREVENTING_DRUGS, names.non)
+    : byCode(NON_PREVENTING_DRUGS, rxnormCodes);
+  const glucocorticoids = names
+    ? inDefinitionOrder(GLUCOCORTICOIDS, names.gc)
+    : byCode(GLUCOCORTICOIDS, rxnormCodes);
+  const formWords = [...productTexts, ...textsOfConcepts(words.forms)];
+  if (antiOsteoporosis.length + nonPreventing.length + glucocorticoids.length === 0) {
+    // Most entries of a chart are other drugs: their route and form would tell nothing, and are not read.
+    return {
+      antiOsteoporosis,
+      nonPreventing,
+      glucocorticoids,
+      nonSystemicGlucocorticoid: false,
+      parenteral: false,
+      byText: false,
+      productTexts: formWords,
+    };
   }
   const routes = routesOf(resource);
-  const formWords = [...productTexts, ...words.forms.flatMap(conceptTexts)];
   const form = formClass(rxnormCodes, routes, words.forms, formWords);
   const nonSystemic = glucocorticoids.length > 0 && form === 'non-systemic';
   const parenteral =
-    codesOf(routes).some((code) => PARENTERAL_ROUTE_CODES.includes(code)) ||
-    codesOf(words.forms).some((code) => PARENTERAL_FORM_CODES.includes(code)) ||
-    PARENTERAL_ROUTE_OR_FORM.test([...routes.flatMap(conceptTexts), ...formWords].join('\n'));
+    codesInConcepts(routes).some((code) => PARENTERAL_ROUTE_CODES.includes(code)) ||
+    codesInConcepts(words.forms).some((code) => PARENTERAL_FORM_CODES.includes(code)) ||
+    PARENTERAL_ROUTE_OR_FORM.test([...textsOfConcepts(routes), ...formWords].join('\n'));
   return {
     antiOsteoporosis,
     nonPreventing,
     glucocorticoids: nonSystemic ? [] : glucocorticoids,
     nonSystemicGlucocorticoid: nonSystemic,
     parenteral,
-    byText: byText && antiOsteoporosis.length + nonPreventing.length + glucocorticoids.length > 0,
+    byText,
     productTexts: formWords,
   };
 }

@@ -98,7 +98,9 @@ function hasPriorFragilityFracture(fractures: FractureHistory, index: IndexEvent
 }
 
 function withoutUndefined(features: Features): Features {
-  return Object.fromEntries(Object.entries(features).filter(([, value]) => value !== undefined)) as Features;
+  const defined: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(features)) if (value !== undefined) defined[name] = value;
+  return defined as Features;
 }
 
 function extract(record: unknown, day: ClinicalDay, ledger: Ledger): PatientFacts {

@@ -25,38 +25,92 @@ export function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
+/** Shared by every value that is not a list: readers only read it, and a chart has many such values. */
+const NONE: readonly never[] = Object.freeze([]);
+
 export function listOf(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [];
+  return Array.isArray(value) ? value : NONE;
 }
 
+/** One coding as read: system and code trimmed, each word undefined when blank or not a string. */
+function safeCoding(coding: JsonObject): SafeCoding {
+  return {
+    system: text(coding.system)?.trim(),
+    code: text(coding.code)?.trim(),
+    display: text(coding.display),
+  };
+}
+
+// The readers below run for every resource of a chart, some several times: they loop once over the codings
+// where filter, map and flatMap chains allocated an array per step, and flatMap alone cost more than the
+// reading. The *Concepts variants stand for flatMap over several concepts, for the same reason.
+
 export function codings(concept: unknown): readonly SafeCoding[] {
-  return listOf(field(concept, 'coding'))
-    .filter(isObject)
-    .map((coding) => ({
-      system: text(coding.system)?.trim(),
-      code: text(coding.code)?.trim(),
-      display: text(coding.display),
-    }));
+  const list = field(concept, 'coding');
+  if (!Array.isArray(list)) return NONE;
+  const read: SafeCoding[] = [];
+  for (const coding of list) if (isObject(coding)) read.push(safeCoding(coding));
+  return read;
+}
+
+function addCodes(concept: unknown, system: string | undefined, codes: string[]): void {
+  const list = field(concept, 'coding');
+  if (!Array.isArray(list)) return;
+  for (const coding of list) {
+    if (!isObject(coding)) continue;
+    const code = text(coding.code)?.trim();
+    if (code === undefined) continue;
+    if (system === undefined || text(coding.system)?.trim() === system) codes.push(code);
+  }
 }
 
 /** The codes of a CodeableConcept, of one system when given: `codesIn(resource.code, SYSTEMS.loinc)`. */
 export function codesIn(concept: unknown, system?: string): string[] {
-  return codings(concept).flatMap((coding) =>
-    coding.code !== undefined && (system === undefined || coding.system === system) ? [coding.code] : [],
-  );
+  const codes: string[] = [];
+  addCodes(concept, system, codes);
+  return codes;
+}
+
+/** The codes of several CodeableConcepts in turn, of one system when given. */
+export function codesInConcepts(concepts: readonly unknown[], system?: string): string[] {
+  const codes: string[] = [];
+  for (const concept of concepts) addCodes(concept, system, codes);
+  return codes;
+}
+
+function addTexts(concept: unknown, words: string[]): void {
+  const own = text(field(concept, 'text'));
+  if (own !== undefined) words.push(own);
+  const list = field(concept, 'coding');
+  if (!Array.isArray(list)) return;
+  for (const coding of list) {
+    const display = isObject(coding) ? text(coding.display) : undefined;
+    if (display !== undefined) words.push(display);
+  }
 }
 
 /** The human-readable words of a CodeableConcept: its text and every coding display. */
 export function conceptTexts(concept: unknown): readonly string[] {
-  const words = [text(field(concept, 'text')), ...codings(concept).map((coding) => coding.display)];
-  return words.filter((word): word is string => word !== undefined);
+  const words: string[] = [];
+  addTexts(concept, words);
+  return words;
+}
+
+/** The words of several CodeableConcepts in turn (body sites, say): `conceptTexts` of each. */
+export function textsOfConcepts(concepts: readonly unknown[]): string[] {
+  const words: string[] = [];
+  for (const concept of concepts) addTexts(concept, words);
+  return words;
 }
 
 /** Texts of a list of Annotations (`note`). */
 export function noteTexts(notes: unknown): readonly string[] {
-  return listOf(notes)
-    .map((note) => text(field(note, 'text')))
-    .filter((word): word is string => word !== undefined);
+  const texts: string[] = [];
+  for (const note of listOf(notes)) {
+    const written = text(field(note, 'text'));
+    if (written !== undefined) texts.push(written);
+  }
+  return texts;
 }
 
 /** What extraction ignored and what it recognised from text alone. Never holds identifiers or values. */

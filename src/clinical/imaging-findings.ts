@@ -9,13 +9,16 @@ import {
   codesIn,
   codings,
   conceptTexts,
+  field,
   ignore,
   type JsonObject,
   type Ledger,
   listOf,
   noteTexts,
   recordTextMatch,
+  type SafeCoding,
   text,
+  textsOfConcepts,
 } from './fhir-reading.ts';
 import type { UsableObservation } from './observations.ts';
 import type { ImagingFinding } from './patient-facts.ts';
@@ -25,8 +28,8 @@ import { ABSENT_TEXT, CEMENT_FINDINGS, IMAGING_FINDINGS, PRESENT_TEXT } from './
 
 export type ImagingFindingFacts = Partial<Record<ImagingFinding, boolean>>;
 
-function coded(concept: unknown, valueSet: ValueSet | undefined): boolean {
-  return valueSet !== undefined && codings(concept).some((coding) => codingInValueSet(coding, valueSet));
+function coded(read: readonly SafeCoding[], valueSet: ValueSet | undefined): boolean {
+  return valueSet !== undefined && read.some((coding) => codingInValueSet(coding, valueSet));
 }
 
 /** The Observation's answer about presence: true, false, or undefined when it gives none. */
@@ -49,10 +52,10 @@ function fromMention(mention: Mention | undefined): boolean | undefined {
 /** What one Condition says about a finding. */
 function conditionSays(condition: UsableCondition, valueSet: ValueSet | undefined, pattern: RegExp) {
   const { resource } = condition;
-  if (coded(resource.code, valueSet)) return { value: true, byText: false };
+  if (coded(condition.codings, valueSet)) return { value: true, byText: false };
   const texts = [
     ...conceptTexts(resource.code),
-    ...listOf(resource.bodySite).flatMap(conceptTexts),
+    ...textsOfConcepts(listOf(resource.bodySite)),
     ...noteTexts(resource.note),
   ];
   return { value: fromMention(mentionIn(texts, pattern)), byText: true };
@@ -69,10 +72,11 @@ function isMeasurement(resource: JsonObject): boolean {
  * What one Observation says about a finding: named as its value, or named by its code with the answer
  * in its value (no answer: a finding-type Observation, present; a measurement: nothing said).
  */
-function observationSays(resource: JsonObject, valueSet: ValueSet | undefined, pattern: RegExp) {
-  if (coded(resource.valueCodeableConcept, valueSet)) return { value: true, byText: false };
+function observationSays(observation: UsableObservation, valueSet: ValueSet | undefined, pattern: RegExp) {
+  const { resource } = observation;
+  if (coded(codings(resource.valueCodeableConcept), valueSet)) return { value: true, byText: false };
   const answer = isMeasurement(resource) ? undefined : (presenceAnswer(resource) ?? true);
-  if (coded(resource.code, valueSet)) return { value: answer, byText: false };
+  if (coded(observation.codings, valueSet)) return { value: answer, byText: false };
   const named = mentionIn(conceptTexts(resource.code), pattern);
   if (named === 'absent') return { value: false, byText: true };
   if (named === 'present') return { value: answer, byText: true };
@@ -88,20 +92,36 @@ function observationSays(resource: JsonObject, valueSet: ValueSet | undefined, p
 const ANY_FINDING_TEXT = new RegExp(IMAGING_FINDINGS.map((f) => `(?:${f.text.source})`).join('|'), 'i');
 const FINDING_VALUE_SETS = IMAGING_FINDINGS.flatMap((f) => (f.valueSet ? [f.valueSet] : []));
 
+function namesAFinding(words: string | undefined): boolean {
+  return words !== undefined && ANY_FINDING_TEXT.test(words);
+}
+
+/** Whether a CodeableConcept (its text, its codings) has a coding of a finding's value set or a finding's words. */
+function conceptMayNameAFinding(own: string | undefined, read: readonly SafeCoding[]): boolean {
+  if (namesAFinding(own)) return true;
+  for (const coding of read) {
+    for (const valueSet of FINDING_VALUE_SETS) if (codingInValueSet(coding, valueSet)) return true;
+    // A display that repeats the concept's text (as most do) was tested with it.
+    if (coding.display !== own && namesAFinding(coding.display)) return true;
+  }
+  return false;
+}
+
 /**
  * Whether a resource could say anything about any finding: a coding of a finding's value set in its code
- * or value, or a finding's words in any of its texts. Most resources of a chart say nothing, and are
- * then not read once per finding.
+ * (read already, `codeCodings`) or value, or a finding's words in any of its texts. Most resources of a
+ * chart say nothing, and are then not read once per finding.
  */
-function mayNameAFinding(resource: JsonObject): boolean {
-  const concepts = [resource.code, resource.valueCodeableConcept, ...listOf(resource.bodySite)];
-  for (const concept of concepts) {
-    if (FINDING_VALUE_SETS.some((valueSet) => coded(concept, valueSet))) return true;
-    if (conceptTexts(concept).some((words) => ANY_FINDING_TEXT.test(words))) return true;
+function mayNameAFinding(resource: JsonObject, codeCodings: readonly SafeCoding[]): boolean {
+  if (conceptMayNameAFinding(text(field(resource.code, 'text')), codeCodings)) return true;
+  const value = resource.valueCodeableConcept;
+  if (conceptMayNameAFinding(text(field(value, 'text')), codings(value))) return true;
+  for (const site of listOf(resource.bodySite)) {
+    if (conceptMayNameAFinding(text(field(site, 'text')), codings(site))) return true;
   }
-  const valueString = text(resource.valueString);
-  if (valueString !== undefined && ANY_FINDING_TEXT.test(valueString)) return true;
-  return noteTexts(resource.note).some((words) => ANY_FINDING_TEXT.test(words));
+  if (namesAFinding(text(resource.valueString))) return true;
+  for (const note of listOf(resource.note)) if (namesAFinding(text(field(note, 'text')))) return true;
+  return false;
 }
 
 /**
@@ -116,8 +136,8 @@ export function readImagingFindings(
   ledger: Ledger,
 ): ImagingFindingFacts {
   const facts: ImagingFindingFacts = {};
-  const namingConditions = conditions.filter((condition) => mayNameAFinding(condition.resource));
-  const namingObservations = observations.filter(({ resource }) => mayNameAFinding(resource));
+  const namingConditions = conditions.filter((c) => mayNameAFinding(c.resource, c.codings));
+  const namingObservations = observations.filter((o) => mayNameAFinding(o.resource, o.codings));
   for (const { finding, valueSet, text: pattern } of IMAGING_FINDINGS) {
     if (CEMENT_FINDINGS.includes(finding) && !hasPriorAugmentation) facts[finding] = false;
     const statements = [
@@ -125,9 +145,9 @@ export function readImagingFindings(
         type: 'Condition',
         ...conditionSays(condition, valueSet, pattern),
       })),
-      ...namingObservations.map(({ resource }) => ({
+      ...namingObservations.map((observation) => ({
         type: 'Observation',
-        ...observationSays(resource, valueSet, pattern),
+        ...observationSays(observation, valueSet, pattern),
       })),
     ].filter((s): s is { type: string; value: boolean; byText: boolean } => s.value !== undefined);
     if (statements.length === 0) continue;

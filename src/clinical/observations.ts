@@ -5,6 +5,7 @@
 import { type ClinicalDay, daysBetween, isInFuture, latestFirst } from './clinical-dates.ts';
 import {
   codesIn,
+  codings,
   eachResource,
   field,
   ignore,
@@ -12,6 +13,7 @@ import {
   type JsonObject,
   type Ledger,
   listOf,
+  type SafeCoding,
   text,
 } from './fhir-reading.ts';
 import type { IgnoredTopic, PatientFacts, TScore } from './patient-facts.ts';
@@ -20,6 +22,8 @@ import { DXA_TSCORE_SITES, LOINC, SMOKING_STATUS_ANSWERS } from './terminology/o
 
 export interface UsableObservation {
   resource: JsonObject;
+  /** The codings of its code, read once for every reader of Observations. */
+  codings: readonly SafeCoding[];
   date?: string;
 }
 
@@ -85,13 +89,16 @@ export function usableObservations(list: unknown, day: ClinicalDay, ledger: Ledg
       return ignore(ledger, 'Observation', 'status', { status });
     const date = observationDate(resource, day);
     if (date && isInFuture(date, day.today)) return ignore(ledger, 'Observation', 'future-date');
-    usable.push(date ? { resource, date } : { resource });
+    const coded = codings(resource.code);
+    usable.push(date ? { resource, codings: coded, date } : { resource, codings: coded });
   });
   return usable;
 }
 
-function loincCodes(concept: unknown): string[] {
-  return codesIn(concept, SYSTEMS.loinc);
+function loincCodes(coded: readonly SafeCoding[]): string[] {
+  const codes: string[] = [];
+  for (const { system, code } of coded) if (code !== undefined && system === SYSTEMS.loinc) codes.push(code);
+  return codes;
 }
 
 /** One number in a text: "-2.7", "−2.7", "T-score: -2.7", "-2,7", "65 kg". Vertebral levels are not numbers. */
@@ -154,11 +161,13 @@ type ObservationFacts = Pick<PatientFacts, 'tScores' | 'bmi' | 'phq9'> & {
   currentSmoker?: boolean;
 };
 
-/** The site of a T-score code among a concept's LOINC codes. */
-function tScoreSite(concept: unknown): TScore['site'] | undefined {
-  return loincCodes(concept)
-    .map((code) => DXA_TSCORE_SITES[code])
-    .find((site) => site !== undefined);
+/** The site of the first T-score code among LOINC codes. */
+function tScoreSite(codes: readonly string[]): TScore['site'] | undefined {
+  for (const code of codes) {
+    const site = DXA_TSCORE_SITES[code];
+    if (site !== undefined) return site;
+  }
+  return undefined;
 }
 
 /** Read T-scores, BMI, PHQ-9 and smoking status from usable Observations. */
@@ -196,13 +205,14 @@ export function readObservations(
     }
   };
 
-  for (const { resource, date } of observations) {
-    const codes = loincCodes(resource.code);
-    const site = tScoreSite(resource.code);
-    const siteComponents = listOf(resource.component).flatMap((component) => {
-      const componentSite = tScoreSite(field(component, 'code'));
-      return componentSite ? [{ site: componentSite, component }] : [];
-    });
+  for (const { resource, codings: coded, date } of observations) {
+    const codes = loincCodes(coded);
+    const site = tScoreSite(codes);
+    const siteComponents: Array<{ site: TScore['site']; component: unknown }> = [];
+    for (const component of listOf(resource.component)) {
+      const componentSite = tScoreSite(codesIn(field(component, 'code'), SYSTEMS.loinc));
+      if (componentSite) siteComponents.push({ site: componentSite, component });
+    }
     if (site || siteComponents.length > 0) {
       // A T-score Observation's own value, and every T-score a DXA panel reports as a component.
       if (site && (siteComponents.length === 0 || measuredValue(resource) !== undefined)) {
@@ -232,7 +242,7 @@ export function readObservations(
       }
     } else if (codes.includes(LOINC.phq9Total) || codes.includes(LOINC.phq9Panel)) {
       const totalComponent = listOf(resource.component).find((c) =>
-        loincCodes(field(c, 'code')).includes(LOINC.phq9Total),
+        codesIn(field(c, 'code'), SYSTEMS.loinc).includes(LOINC.phq9Total),
       );
       const panelOnly = !codes.includes(LOINC.phq9Total) && totalComponent === undefined;
       // A panel of item answers only: its total, if any, is a separate Observation.
@@ -267,17 +277,25 @@ export function readObservations(
   };
 }
 
+/** The height measured nearest a date and within a year of it; of equally near ones, the first on record. */
+function heightNear(heights: readonly Dated[], date: string): Dated | undefined {
+  let nearest: Dated | undefined;
+  let nearestDays = WEIGHT_HEIGHT_MAX_DAYS_APART + 1;
+  for (const height of heights) {
+    const days = Math.abs(daysBetween(height.date, date));
+    if (days < nearestDays) {
+      nearest = height;
+      nearestDays = days;
+    }
+  }
+  return nearest;
+}
+
 /** The latest recorded BMI, or one derived from the latest weight and a height measured within a year of it. */
 function chooseBmi(bmis: Dated[], weights: Dated[], heights: Dated[]): PatientFacts['bmi'] {
   const recorded = latestFirst(bmis, (b) => b.date)[0];
   const weight = latestFirst(weights, (w) => w.date)[0];
-  const height = weight
-    ? heights
-        .filter((h) => Math.abs(daysBetween(h.date, weight.date)) <= WEIGHT_HEIGHT_MAX_DAYS_APART)
-        .sort(
-          (a, b) => Math.abs(daysBetween(a.date, weight.date)) - Math.abs(daysBetween(b.date, weight.date)),
-        )[0]
-    : undefined;
+  const height = weight ? heightNear(heights, weight.date) : undefined;
   const derivedValue = weight && height ? weight.value / (height.value / 100) ** 2 : undefined;
   const derived =
     weight && derivedValue !== undefined && inRange(derivedValue, BMI_RANGE)

@@ -185,6 +185,8 @@ export function inSpineOrder(levels: Iterable<VertebralLevel>): VertebralLevel[]
 export function parseVertebralLevels(words: string): VertebralLevel[] {
   if (typeof words !== 'string' || words === '') return [];
   const tokens = [...tokensOf(words)].sort((a, b) => a.start - b.start || b.end - a.end);
+  // Most texts read for levels name none.
+  if (tokens.length === 0) return [];
   const kept: Token[] = [];
   for (const token of tokens) {
     const previous = kept.at(-1);
@@ -206,7 +208,9 @@ export function parseVertebralLevels(words: string): VertebralLevel[] {
 
 /** Levels named by any of the texts. */
 export function levelsInTexts(texts: readonly string[]): VertebralLevel[] {
-  return inSpineOrder(texts.flatMap(parseVertebralLevels));
+  const levels: VertebralLevel[] = [];
+  for (const words of texts) levels.push(...parseVertebralLevels(words));
+  return inSpineOrder(levels);
 }
 
 /** A code that is itself a level (a local code system's "L3", "T12", "腰3"). */

@@ -33,9 +33,13 @@ export function normaliseIcd10(code: string): string {
   return code.replace(/[.\s]/g, '').toUpperCase();
 }
 
-/** A value set as looked up: codes by system URI in Sets, ICD-10-CM prefixes normalised. */
+/**
+ * A value set as looked up: codes by system URI in Sets, ICD-10-CM prefixes normalised. The systems are a
+ * list, not a Map: a value set names one or two, and comparing a coding's system with them costs less
+ * than hashing it (every system URI of a request is a new string).
+ */
 interface CompiledValueSet {
-  codes: Map<string, ReadonlySet<string>>;
+  codes: ReadonlyArray<readonly [system: string, codes: ReadonlySet<string>]>;
   icd10cmPrefixes: readonly string[];
 }
 
@@ -45,10 +49,10 @@ const compiled = new WeakMap<ValueSet, CompiledValueSet>();
 function compile(valueSet: ValueSet): CompiledValueSet {
   let done = compiled.get(valueSet);
   if (!done) {
-    const codes = new Map<string, ReadonlySet<string>>();
+    const codes: Array<readonly [string, ReadonlySet<string>]> = [];
     for (const key of Object.keys(SYSTEMS) as CodeSystemKey[]) {
       const list = valueSet.codes?.[key];
-      if (list) codes.set(SYSTEMS[key], new Set(list));
+      if (list) codes.push([SYSTEMS[key], new Set(list)]);
     }
     done = { codes, icd10cmPrefixes: (valueSet.icd10cmPrefixes ?? []).map(normaliseIcd10) };
     compiled.set(valueSet, done);
@@ -65,5 +69,6 @@ export function codingInValueSet(coding: CodingLike, valueSet: ValueSet): boolea
     const normalised = normaliseIcd10(code);
     if (set.icd10cmPrefixes.some((prefix) => normalised.startsWith(prefix))) return true;
   }
-  return set.codes.get(system)?.has(code.trim()) ?? false;
+  for (const [listed, codes] of set.codes) if (system === listed) return codes.has(code.trim());
+  return false;
 }

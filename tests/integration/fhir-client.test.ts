@@ -5,13 +5,19 @@
  * alive between reads, and stops a body that is still arriving at the deadline.
  */
 import { readFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFhirReader, FhirReadFailed, readBudget } from '../../src/fhir/client.ts';
+import {
+  COUNT_ENTRIES_FROM_BYTES,
+  createFhirReader,
+  FhirReadFailed,
+  readBudget,
+} from '../../src/fhir/client.ts';
 
 const tls = (name: string) => ({
   key: readFileSync(join(import.meta.dirname, '../support/tls', `${name}-localhost.key.pem`)),
@@ -35,6 +41,33 @@ const encoders: Record<string, (body: string) => Buffer> = {
   'gzip, br': (body) => brotliCompressSync(gzipSync(body)),
 };
 
+/** What `streamSearchset` sent of its last answer before the client closed the connection (or all of it). */
+const streamed = { sent: 0, total: 0 };
+
+/** A searchset of `count` entries written as the client reads it (never faster), counting what was sent. */
+function streamSearchset(res: ServerResponse, count: number): void {
+  const entry = (i: number) =>
+    `${i === 0 ? '' : ','}{"resource":{"resourceType":"Observation","id":"s${i}","status":"final","code":{"text":"Body weight"}}}`;
+  const head = '{"resourceType":"Bundle","type":"searchset","entry":[';
+  streamed.sent = 0;
+  streamed.total = Buffer.byteLength(head) + 2;
+  for (let i = 0; i < count; i++) streamed.total += Buffer.byteLength(entry(i));
+  res.writeHead(200, { 'content-type': 'application/fhir+json' });
+  let i = 0;
+  const write = (text: string) => {
+    streamed.sent += Buffer.byteLength(text);
+    return res.write(text);
+  };
+  const more = () => {
+    let open = i > 0 || write(head);
+    while (open && i < count) open = write(entry(i++));
+    if (i === count) res.end(']}');
+    else res.once('drain', more);
+  };
+  res.once('close', () => res.removeAllListeners('drain'));
+  more();
+}
+
 interface Seen {
   authorization?: string;
   acceptEncoding?: string;
@@ -57,6 +90,10 @@ beforeAll(async () => {
   trusted = createServer(tls('trusted'), (req, res) => {
     seen.push({ authorization: req.headers.authorization, acceptEncoding: req.headers['accept-encoding'] });
     const url = new URL(req.url ?? '/', 'https://localhost');
+    if (url.searchParams.has('entries')) {
+      streamSearchset(res, Number(url.searchParams.get('entries')));
+      return;
+    }
     if (url.searchParams.has('trickle')) {
       // The head and the first bytes at once, then nothing: the body is still arriving at the deadline.
       res.writeHead(200, { 'content-type': 'application/fhir+json' });
@@ -132,6 +169,27 @@ describe('the FHIR client over https', () => {
     );
     await expect(read).rejects.toMatchObject({ problem: { kind: 'deadline' } });
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it('refuses an answer of more entries than the cap, counted after parsing when it is small', async () => {
+    const reader = createFhirReader(trustedUrl);
+    const read = reader.get(
+      'Observation?entries=150',
+      never(),
+      readBudget({ bytes: 1_000_000, entries: 100 }),
+    );
+    await expect(read).rejects.toMatchObject({ problem: { kind: 'too-many-entries', limit: 100 } });
+    expect(streamed.total).toBeLessThan(COUNT_ENTRIES_FROM_BYTES);
+  });
+
+  it('stops reading a large answer soon after the entry cap, long before its end', async () => {
+    const reader = createFhirReader(trustedUrl);
+    const budget = readBudget({ bytes: 64 * 1024 * 1024, entries: 100 });
+    const read = reader.get('Observation?entries=100000', never(), budget);
+    await expect(read).rejects.toMatchObject({ problem: { kind: 'too-many-entries', limit: 100 } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(streamed.total).toBeGreaterThan(10 * 1024 * 1024);
+    expect(streamed.sent).toBeLessThan(4 * COUNT_ENTRIES_FROM_BYTES);
   });
 
   it('refuses a gzip answer that decodes past the byte budget, however small it is on the wire', async () => {

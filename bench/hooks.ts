@@ -11,8 +11,9 @@
  *   BENCH_SECONDS=5  BENCH_WARMUP_SECONDS=1  BENCH_CONCURRENCY=1,10,100
  *   BENCH_ONLY=<substring>[,<substring>…]   only the runs whose "<scenario> c<concurrency>" contains one;
  *                                           results go to bench/results/<date>.partial.json, README untouched
- *   BENCH_DATABASE_URL=<postgres URL>|auto  also run the authenticated full-prefetch scenarios against a
- *                                           service on that PostgreSQL (`auto`: a throw-away local server)
+ *   BENCH_DATABASE_URL=<postgres URL>|auto|off  the authenticated full-prefetch scenarios also against a
+ *                                           service on that PostgreSQL (`auto`, the default where Debian's
+ *                                           PostgreSQL is installed: a throw-away local server; `off`: not)
  *   BENCH_REPORT=bench/results/<date>.json  no runs: the targets and summary again from that file's figures
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -28,7 +29,8 @@ import { readFixture, startFhirServer } from '../tests/support/fhir-server.ts';
 import { fullPrefetch, type Hook, hookBody, serviceIds } from '../tests/support/hook-calls.ts';
 import { stubKey } from './fhir-stub.ts';
 import { heavyPatient } from './heavy-patient.ts';
-import { startPostgres } from './postgres.ts';
+import { memoryLimit } from './memory-limit.ts';
+import { canStartPostgres, startPostgres } from './postgres.ts';
 import { benchServiceEnv } from './service-env.ts';
 
 const runSeconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -41,12 +43,19 @@ let warmupSeconds = runWarmupSeconds;
 let date = new Date().toLocaleDateString('en-CA');
 let node = process.version;
 let machine = { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' };
+/** The memory limit the floor and the services ran under (absent in results from before it was set). */
+let memoryLimitRun: { quantity: string; bytes: number; how: string } | undefined;
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,10,100').split(',').map(Number);
 const only = (process.env.BENCH_ONLY ?? '')
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
-const databaseUrlSetting = process.env.BENCH_DATABASE_URL ?? '';
+/**
+ * The services as deploy/ runs them, on PostgreSQL, beside the embedded database: by default on a throw-away
+ * server when Debian's PostgreSQL is installed; `off` to leave them out.
+ */
+const databaseSetting = process.env.BENCH_DATABASE_URL ?? (canStartPostgres() ? 'auto' : 'off');
+const databaseUrlSetting = databaseSetting === 'off' ? '' : databaseSetting;
 const delays = [50, 100];
 const degraded = { deadlineMs: 500, stubDelayMs: 800 };
 
@@ -78,8 +87,20 @@ interface Proc {
   logs: Map<string, number>;
 }
 
-async function startProcess(name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string) {
-  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The floor and the services run under the container's memory limit (bench/memory-limit.ts); the stub does not. */
+const limit = reportFile ? undefined : memoryLimit();
+if (limit) memoryLimitRun = { quantity: limit.quantity, bytes: limit.bytes, how: limit.how };
+
+async function startProcess(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  readyUrl: string,
+  limited: boolean,
+) {
+  const { command, args } =
+    limited && limit ? limit.wrap(name, script) : { command: process.execPath, args: [script] };
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: Proc = { name, child, pid: child.pid ?? 0, logs: new Map() };
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
     let key = `stdout: ${line.slice(0, 100)}`;
@@ -126,8 +147,14 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 2500));
 const running = new Set<Proc>();
 /** Each process's peak RSS from its start until it was ready (creating the embedded database, for a service). */
 const startupPeakRssMb: Record<string, number> = {};
-async function started(name: string, script: string, env: NodeJS.ProcessEnv, readyUrl: string) {
-  const proc = await startProcess(name, script, env, readyUrl);
+async function started(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  readyUrl: string,
+  limited = true,
+) {
+  const proc = await startProcess(name, script, env, readyUrl, limited);
   running.add(proc);
   startupPeakRssMb[name] = Math.round((await statusKb(proc.pid, 'VmHWM')) / 1024);
   log(`  ${name} ready: peak RSS ${startupPeakRssMb[name]} MB while starting`);
@@ -180,6 +207,7 @@ async function startStub(delayMs: number, batch: boolean, dataFile: string): Pro
       STUB_BATCH: batch ? '1' : '0',
     },
     `${stubBase}/metadata`,
+    false,
   );
 }
 
@@ -351,7 +379,7 @@ async function measure(scenario: Scenario, measured: Proc): Promise<void> {
 // ---- the requests ------------------------------------------------------------------------------------
 
 log(
-  `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ${seconds} s per run after ${warmupSeconds} s warm-up; concurrency ${concurrencies.join(', ')}${only.length ? `; only ${only.join(', ')}` : ''}`,
+  `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}; ${seconds} s per run after ${warmupSeconds} s warm-up; concurrency ${concurrencies.join(', ')}${only.length ? `; only ${only.join(', ')}` : ''}${limit ? `; floor and services limited to ${limit.quantity} (${limit.how})` : ''}`,
 );
 
 if (reportFile) {
@@ -365,11 +393,12 @@ if (reportFile) {
     scenarios: Row[];
     serviceLogs: typeof serviceLogs;
     startupPeakRssMb?: typeof startupPeakRssMb;
+    memoryLimit?: typeof memoryLimitRun;
   };
   rows.push(...earlier.scenarios);
   Object.assign(serviceLogs, earlier.serviceLogs);
   Object.assign(startupPeakRssMb, earlier.startupPeakRssMb);
-  ({ date, seconds, warmupSeconds, node, machine } = earlier);
+  ({ date, seconds, warmupSeconds, node, machine, memoryLimit: memoryLimitRun } = earlier);
 } else {
   /** The light patient's full prefetch (the `high-rbp-risk` fixture), and every search the service makes for the heavy one. */
   async function prepare() {
@@ -602,6 +631,7 @@ if (reportFile) {
     }
   } finally {
     for (const proc of [...running]) await stopped(proc);
+    limit?.remove();
     await rm(tempRoot, { recursive: true, force: true });
   }
 }
@@ -700,6 +730,7 @@ const report = {
   targets,
   serviceLogs,
   startupPeakRssMb,
+  ...(memoryLimitRun ? { memoryLimit: memoryLimitRun } : {}),
 };
 const resultsDir = new URL('./results/', import.meta.url);
 await mkdir(resultsDir, { recursive: true });
@@ -708,7 +739,7 @@ await writeFile(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
 
 const fmt = (x: number) => (Number.isNaN(x) ? '–' : String(x));
 const summary = [
-  `Generated by \`npm run bench\` on ${date}: ${report.machine.cpus} × ${report.machine.model}, Node ${node}, ${seconds} s per run after a ${warmupSeconds} s warm-up, connections = concurrency. All figures: \`bench/results/${date}.json\`.`,
+  `Generated by \`npm run bench\` on ${date}: ${report.machine.cpus} × ${report.machine.model}, Node ${node}, ${seconds} s per run after a ${warmupSeconds} s warm-up, connections = concurrency; ${memoryLimitRun && memoryLimitRun.how !== 'none' ? `the floor and the services each in a memory cgroup of ${memoryLimitRun.quantity} (${memoryLimitRun.how}), the container's limit in deploy/` : 'no memory limit on the floor and the services'}. All figures: \`bench/results/${date}.json\`.`,
   '',
   '| target | ratio / value | limit | met |',
   '|---|---|---|---|',

@@ -13,14 +13,23 @@ import { freePort } from '../tests/support/service-process.ts';
 
 const exec = promisify(execFile);
 
-function binDir(): string {
+function findBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root)
     ? readdirSync(root)
         .filter((v) => /^\d+$/.test(v))
         .sort((a, b) => Number(b) - Number(a))
     : [];
-  const dir = versions.map((v) => join(root, v, 'bin')).find((d) => existsSync(join(d, 'pg_ctl')));
+  return versions.map((v) => join(root, v, 'bin')).find((d) => existsSync(join(d, 'pg_ctl')));
+}
+
+/** Whether a throw-away server can be started here (Debian's postgresql package is installed). */
+export function canStartPostgres(): boolean {
+  return findBinDir() !== undefined;
+}
+
+function binDir(): string {
+  const dir = findBinDir();
   if (!dir) throw new Error('BENCH_DATABASE_URL=auto: no PostgreSQL binaries under /usr/lib/postgresql');
   return dir;
 }

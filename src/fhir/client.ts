@@ -80,12 +80,14 @@ function overBudget(budget: ReadBudget, kind: 'bytes' | 'entries'): FhirReadFail
 
 /**
  * Connections to FHIR servers, kept alive between hook calls (one call reads its keys in parallel, so a
- * server sees as many connections as keys). node:http rather than fetch: for the ten reads of a hook
- * call, fetch's WHATWG streams cost about twice the CPU of the reads themselves.
+ * server sees as many connections as keys), and closed after 4 s unused, as fetch did: before most
+ * servers close theirs. node:http rather than fetch: for the ten reads of a hook call, fetch's WHATWG
+ * streams cost about twice the CPU of the reads themselves.
  */
+const idleMs = 4000;
 const agents = {
-  'http:': new HttpAgent({ keepAlive: true }),
-  'https:': new HttpsAgent({ keepAlive: true }),
+  'http:': new HttpAgent({ keepAlive: true, timeout: idleMs }),
+  'https:': new HttpsAgent({ keepAlive: true, timeout: idleMs }),
 };
 
 /** What a server may compress its answer with (fetch asked for these too); the budget counts decoded bytes. */
@@ -176,12 +178,17 @@ interface Post {
   body: string;
 }
 
-/** Sends the request; resolves with the answer's head (its body not read yet). Redirects are not followed. */
+/**
+ * Sends the request; resolves with the answer's head (its body not read yet). Redirects are not followed.
+ * A kept-alive connection the server closed just as the request went out on it (reset before any answer)
+ * is not the server's failure: the request is sent once more, on a new connection.
+ */
 function send(
   url: string,
   headers: Record<string, string>,
   signal: AbortSignal,
   post?: Post,
+  again = false,
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
@@ -200,8 +207,17 @@ function send(
       agent: agents[protocol],
       signal,
     });
-    request.once('response', resolve);
-    request.once('error', reject);
+    let answered = false;
+    request.once('response', (response) => {
+      answered = true;
+      resolve(response);
+    });
+    request.once('error', (error: NodeJS.ErrnoException) => {
+      const closedUnderUs = request.reusedSocket && error.code === 'ECONNRESET' && !answered;
+      if (closedUnderUs && !again && !signal.aborted)
+        send(url, headers, signal, post, true).then(resolve, reject);
+      else reject(error);
+    });
     request.end(post?.body);
   });
 }

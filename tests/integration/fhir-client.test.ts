@@ -84,12 +84,24 @@ let trustedUrl: string;
 let untrustedUrl: string;
 const seen: Seen[] = [];
 let connections = 0;
+/** Requests each connection has carried, and those `?reset=` destroyed instead of answering. */
+const carried = new WeakMap<object, number>();
+const resets = { reused: 0, all: 0 };
 
 beforeAll(async () => {
   setDefaultCACertificates([...getCACertificates('default'), tls('trusted').cert.toString()]);
   trusted = createServer(tls('trusted'), (req, res) => {
     seen.push({ authorization: req.headers.authorization, acceptEncoding: req.headers['accept-encoding'] });
     const url = new URL(req.url ?? '/', 'https://localhost');
+    const before = carried.get(req.socket) ?? 0;
+    carried.set(req.socket, before + 1);
+    // A server closing a kept-alive connection as the next request arrives on it (`reused`), or every one.
+    const reset = url.searchParams.get('reset');
+    if ((reset === 'reused' && before > 0) || reset === 'all') {
+      resets[reset]++;
+      req.socket.destroy();
+      return;
+    }
     if (url.searchParams.has('entries')) {
       streamSearchset(res, Number(url.searchParams.get('entries')));
       return;
@@ -150,6 +162,28 @@ describe('the FHIR client over https', () => {
       await reader.get('Observation', never(), readBudget({ bytes: 1_000_000, entries: 100 }));
     }
     expect(connections).toBe(before);
+  });
+
+  it('sends a read again, on a new connection, when the server closed the kept-alive one under it', async () => {
+    const reader = createFhirReader(trustedUrl);
+    const budget = () => readBudget({ bytes: 1_000_000, entries: 100 });
+    await reader.get('Observation?reset=reused', never(), budget());
+    const before = { connections, resets: resets.reused };
+    expect(await reader.get('Observation?reset=reused', never(), budget())).toEqual(bundle);
+    expect(resets.reused).toBe(before.resets + 1);
+    expect(connections).toBe(before.connections + 1);
+  });
+
+  it('sends it again once only: a server that resets every connection is a connection failure', async () => {
+    const reader = createFhirReader(trustedUrl);
+    // Two connections kept alive: the second attempt goes out on the other one, reused too.
+    await Promise.all(
+      [1, 2].map(() => reader.get('Observation', never(), readBudget({ bytes: 1_000_000, entries: 100 }))),
+    );
+    const before = resets.all;
+    const read = reader.get('Observation?reset=all', never(), readBudget({ bytes: 1_000_000, entries: 100 }));
+    await expect(read).rejects.toMatchObject({ problem: { kind: 'connection' } });
+    expect(resets.all).toBe(before + 2);
   });
 
   it('refuses a server whose certificate no trusted authority signed: a connection failure', async () => {

@@ -20,8 +20,8 @@ import {
 } from '../../src/fhir/client.ts';
 
 const tls = (name: string) => ({
-  key: readFileSync(join(import.meta.dirname, '../support/tls', `${name}-localhost.key.pem`)),
-  cert: readFileSync(join(import.meta.dirname, '../support/tls', `${name}-localhost.cert.pem`)),
+  key: readFileSync(join(import.meta.dirname, '../support/tls', `test-only-${name}-localhost.key.pem`)),
+  cert: readFileSync(join(import.meta.dirname, '../support/tls', `test-only-${name}-localhost.cert.pem`)),
 });
 
 const bundle = {

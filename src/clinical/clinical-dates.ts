@@ -24,6 +24,11 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : (MONTH_DAYS[month - 1] ?? 0);
 }
 
+/** A date a chart may hold: from 1800 on, a month of the year, a day that month has. */
+function isCalendarDate(year: number, month: number, day: number): boolean {
+  return year >= 1800 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
 /**
  * A FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or a dateTime) as an ISO date, or undefined when
  * it is not one. A partial date stands for the first day of its period, or the last with `partial: 'end'`.
@@ -34,20 +39,15 @@ export function parseClinicalDate(value: unknown, partial: 'start' | 'end' = 'st
   // Nearly every date of a chart is a full date, YYYY-MM-DD: read by its characters, without the pattern.
   if (written.length === 10 && written[4] === '-' && written[7] === '-') {
     const year = digitsIn(written, 0, 4);
-    const month = digitsIn(written, 5, 7);
-    const day = digitsIn(written, 8, 10);
-    return year >= 1800 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)
-      ? written
-      : undefined;
+    return isCalendarDate(year, digitsIn(written, 5, 7), digitsIn(written, 8, 10)) ? written : undefined;
   }
   const match = FHIR_DATE.exec(written);
   if (!match) return undefined;
   const year = Number(match[1]);
   const month = match[2] === undefined ? (partial === 'start' ? 1 : 12) : Number(match[2]);
-  if (year < 1800 || month < 1 || month > 12) return undefined;
-  const lastDay = daysInMonth(year, month);
-  const day = match[3] === undefined ? (partial === 'start' ? 1 : lastDay) : Number(match[3]);
-  if (day < 1 || day > lastDay) return undefined;
+  const day =
+    match[3] === undefined ? (partial === 'start' ? 1 : daysInMonth(year, month)) : Number(match[3]);
+  if (!isCalendarDate(year, month, day)) return undefined;
   // A dateTime's date is written as its first ten characters; a partial date is completed.
   return match[3] === undefined ? `${pad(year, 4)}-${pad(month)}-${pad(day)}` : written.slice(0, 10);
 }

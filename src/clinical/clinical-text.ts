@@ -44,16 +44,10 @@ export function mentionIn(texts: readonly string[], pattern: RegExp): Mention | 
     // A display that repeats the concept's text says nothing more: the answer does not depend on repeats.
     if (words === previous) continue;
     previous = words;
-    // matchesOf's loop, without the list: most texts hold no mention, and one not negated ends the reading.
-    global.lastIndex = 0;
-    for (let match = global.exec(words); match !== null; match = global.exec(words)) {
+    for (const match of matchesOf(global, words)) {
       const before = words.slice(Math.max(0, match.index - 40), match.index);
-      if (!NEGATION_BEFORE.test(before)) {
-        global.lastIndex = 0;
-        return 'present';
-      }
+      if (!NEGATION_BEFORE.test(before)) return 'present';
       negated = true;
-      if (match[0] === '') global.lastIndex++;
     }
   }
   return negated ? 'absent' : undefined;

@@ -27,7 +27,15 @@ export function belongsTo(resource: unknown, patientId: string): boolean {
     const named = resource[name];
     if (named === undefined || named === null) continue;
     const reference = isObject(named) ? named.reference : undefined;
-    if (typeof reference !== 'string' || referencedPatientId(reference) !== patientId) return false;
+    if (typeof reference !== 'string') return false;
+    // The common form first, without a pattern: `Patient/<id>` exactly.
+    if (
+      reference.length === patientId.length + 8 &&
+      reference.startsWith('Patient/') &&
+      reference.endsWith(patientId)
+    )
+      continue;
+    if (referencedPatientId(reference) !== patientId) return false;
   }
   return true;
 }

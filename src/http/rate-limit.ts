@@ -58,8 +58,18 @@ export function createRateLimiter(perMinute: number, shared: Database): RateLimi
   });
 }
 
+/** Digests already made, so that a client's calls hash its name once; emptied when it grows large. */
+const digests = new Map<string, string>();
+const mostDigests = 10_000;
+
 function clientKey(name: string): string {
-  return createHash('sha256').update(name).digest('base64url');
+  let key = digests.get(name);
+  if (key === undefined) {
+    if (digests.size >= mostDigests) digests.clear();
+    key = createHash('sha256').update(name).digest('base64url');
+    digests.set(name, key);
+  }
+  return key;
 }
 
 async function consume(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | undefined> {

@@ -84,16 +84,22 @@ function ofType<T extends Resource>(resources: Resource[] | undefined, type: T['
   return (resources ?? []).filter((r): r is T => r.resourceType === type);
 }
 
-/** One copy of each resource that two prefetch keys both returned (an imaging-category DXA result). */
-function once<T extends Resource>(resources: T[]): T[] {
+/**
+ * One copy of each Observation that two prefetch keys both returned (an imaging-category DXA result):
+ * all are Observations, so the id alone tells two apart.
+ */
+function once(observations: Observation[]): Observation[] {
   const seen = new Set<string>();
-  return resources.filter((r) => {
-    if (typeof r.id !== 'string') return true;
-    const key = `${r.resourceType}/${r.id}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const out: Observation[] = [];
+  for (const observation of observations) {
+    const id = observation.id;
+    if (typeof id === 'string') {
+      if (seen.has(id)) continue;
+      seen.add(id);
+    }
+    out.push(observation);
+  }
+  return out;
 }
 
 export function patientRecord(data: Record<string, Resource[]>, draftOrders: Resource[] = []): PatientRecord {

@@ -85,22 +85,58 @@ function localOddsRatio(model: Model, factor: ScoredFactor): string {
   return `${odds(coefficient.estimate)} (${odds(coefficient.ci[0])}–${odds(coefficient.ci[1])})`;
 }
 
+/**
+ * What the model and the wording alone say: the tier scale, and each odds ratio's and source's cell
+ * (a band of a factor may have its own, so they are keyed by the model's own objects). Made once per
+ * model and wording, both loaded when the service starts.
+ */
+interface ModelTexts {
+  tierScale: string;
+  oddsRatios: WeakMap<ScoredFactor['oddsRatio'], string>;
+  citations: WeakMap<ScoredFactor['citation'], string>;
+}
+const modelTexts = new WeakMap<Model, WeakMap<Wording, ModelTexts>>();
+
+function textsOf(model: Model, wording: Wording): ModelTexts {
+  let byWording = modelTexts.get(model);
+  if (!byWording) {
+    byWording = new WeakMap();
+    modelTexts.set(model, byWording);
+  }
+  let texts = byWording.get(wording);
+  if (!texts) {
+    texts = { tierScale: tierScale(model, wording), oddsRatios: new WeakMap(), citations: new WeakMap() };
+    byWording.set(wording, texts);
+  }
+  return texts;
+}
+
+function once<K extends object>(cache: WeakMap<K, string>, key: K, make: () => string): string {
+  let text = cache.get(key);
+  if (text === undefined) {
+    text = make();
+    cache.set(key, text);
+  }
+  return text;
+}
+
 function factorTable(assessment: Assessment, model: Model, wording: Wording): string {
   if (assessment.factors.length === 0) return wording.detail.noFactors;
   const fitted = model.local?.method === 'fitted';
+  const texts = textsOf(model, wording);
   const rows = [...assessment.factors]
     .sort((a, b) => b.points - a.points)
     .map((f) => {
       const points = f.provisional ? `${f.points} (${wording.detail.provisional})` : String(f.points);
       const cells = [
-        word(wording.factors, f.id),
-        patientValue(f, wording),
-        points,
-        oddsRatioText(f.oddsRatio, wording),
-        citationText(f, wording),
-        ...(fitted ? [localOddsRatio(model, f)] : []),
+        cell(word(wording.factors, f.id)),
+        cell(patientValue(f, wording)),
+        cell(points),
+        once(texts.oddsRatios, f.oddsRatio, () => cell(oddsRatioText(f.oddsRatio, wording))),
+        once(texts.citations, f.citation, () => cell(citationText(f, wording))),
+        ...(fitted ? [cell(localOddsRatio(model, f))] : []),
       ];
-      return `| ${cells.map(cell).join(' | ')} |`;
+      return `| ${cells.join(' | ')} |`;
     });
   const header = fitted ? wording.local.tableHeader : wording.detail.tableHeader;
   return [header, `|${'---|'.repeat(fitted ? 6 : 5)}`, ...rows].join('\n');
@@ -176,7 +212,7 @@ export function renderRiskCard(input: RiskCardInput, context: CardContext): Card
     fill(wording.detail.tierLine, {
       tier: word(wording.tiers, assessment.tier),
       points: assessment.points,
-      tierScale: tierScale(model, wording),
+      tierScale: textsOf(model, wording).tierScale,
     }),
     probability ? fill(wording.local.probabilityLine, probabilityValues(probability)) : '',
     factorTable(assessment, model, wording),

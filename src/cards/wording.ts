@@ -303,11 +303,33 @@ export function loadWordings(models: readonly Model[]): Wordings {
   return Object.fromEntries(entries) as Wordings;
 }
 
+/**
+ * A template cut at its placeholders once: text, name, text, name, …, text (always an odd count). The
+ * templates are the wording files' (a few hundred); the cache is emptied should it ever grow past that.
+ */
+const templateParts = new Map<string, readonly string[]>();
+const mostTemplates = 2000;
+
+function partsOf(template: string): readonly string[] {
+  let parts = templateParts.get(template);
+  if (parts === undefined) {
+    if (templateParts.size >= mostTemplates) templateParts.clear();
+    parts = template.split(/\{(\w+)\}/);
+    templateParts.set(template, parts);
+  }
+  return parts;
+}
+
 /** Fills `{name}` placeholders; an unknown placeholder is left as it is, so a typo shows. */
 export function fill(template: string, values: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    Object.hasOwn(values, name) ? String(values[name]) : whole,
-  );
+  const parts = partsOf(template);
+  let out = parts[0] as string;
+  for (let i = 1; i < parts.length; i += 2) {
+    const name = parts[i] as string;
+    out += Object.hasOwn(values, name) ? String(values[name]) : `{${name}}`;
+    out += parts[i + 1] as string;
+  }
+  return out;
 }
 
 /** A wording entry that must exist: missing ones are caught by the wording tests, this keeps output sane. */

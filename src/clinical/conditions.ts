@@ -179,6 +179,12 @@ function conditionLevels(condition: UsableCondition): VertebralLevel[] {
 
 type FractureKind = 'vertebral' | 'vertebral-traumatic' | 'other-fragility' | undefined;
 
+/**
+ * Words that every fracture pattern below needs (each names "fracture", 骨折 or a VCF): a Condition whose
+ * texts hold none of them is not read three times for nothing. Without word boundaries: a superset.
+ */
+const MAY_NAME_A_FRACTURE = /fracture|骨折|vcf/i;
+
 /** `levels` reads the Condition's vertebral levels when first asked: most Conditions are no fracture. */
 function fractureKind(
   condition: UsableCondition,
@@ -203,6 +209,7 @@ function fractureKind(
   // An injury code alone is traumatic (CLINICAL.md 1.1): its words must not make it a fragility fracture.
   if (codedIn(condition, INJURY)) return undefined;
   const texts = [...siteTexts, ...noteTexts(resource.note)];
+  if (!texts.some((words) => MAY_NAME_A_FRACTURE.test(words))) return undefined;
   if (affirms(texts, VERTEBRAL_FRACTURE_TEXT) || (affirms(texts, FRACTURE_TEXT) && levels().length > 0)) {
     recordTextMatch(ledger, 'Condition', { kind: 'vertebral-fracture' });
     return 'vertebral';

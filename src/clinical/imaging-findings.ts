@@ -92,17 +92,30 @@ function observationSays(observation: UsableObservation, valueSet: ValueSet | un
 const ANY_FINDING_TEXT = new RegExp(IMAGING_FINDINGS.map((f) => `(?:${f.text.source})`).join('|'), 'i');
 const FINDING_VALUE_SETS = IMAGING_FINDINGS.flatMap((f) => (f.valueSet ? [f.valueSet] : []));
 
-function namesAFinding(words: string | undefined): boolean {
-  return words !== undefined && ANY_FINDING_TEXT.test(words);
+/** What ANY_FINDING_TEXT said of each text of one record: a chart repeats its displays a great deal. */
+type Tested = Map<string, boolean>;
+
+function namesAFinding(words: string | undefined, tested: Tested): boolean {
+  if (words === undefined) return false;
+  let named = tested.get(words);
+  if (named === undefined) {
+    named = ANY_FINDING_TEXT.test(words);
+    tested.set(words, named);
+  }
+  return named;
 }
 
 /** Whether a CodeableConcept (its text, its codings) has a coding of a finding's value set or a finding's words. */
-function conceptMayNameAFinding(own: string | undefined, read: readonly SafeCoding[]): boolean {
-  if (namesAFinding(own)) return true;
+function conceptMayNameAFinding(
+  own: string | undefined,
+  read: readonly SafeCoding[],
+  tested: Tested,
+): boolean {
+  if (namesAFinding(own, tested)) return true;
   for (const coding of read) {
     for (const valueSet of FINDING_VALUE_SETS) if (codingInValueSet(coding, valueSet)) return true;
     // A display that repeats the concept's text (as most do) was tested with it.
-    if (coding.display !== own && namesAFinding(coding.display)) return true;
+    if (coding.display !== own && namesAFinding(coding.display, tested)) return true;
   }
   return false;
 }
@@ -112,15 +125,15 @@ function conceptMayNameAFinding(own: string | undefined, read: readonly SafeCodi
  * (read already, `codeCodings`) or value, or a finding's words in any of its texts. Most resources of a
  * chart say nothing, and are then not read once per finding.
  */
-function mayNameAFinding(resource: JsonObject, codeCodings: readonly SafeCoding[]): boolean {
-  if (conceptMayNameAFinding(text(field(resource.code, 'text')), codeCodings)) return true;
+function mayNameAFinding(resource: JsonObject, codeCodings: readonly SafeCoding[], tested: Tested): boolean {
+  if (conceptMayNameAFinding(text(field(resource.code, 'text')), codeCodings, tested)) return true;
   const value = resource.valueCodeableConcept;
-  if (conceptMayNameAFinding(text(field(value, 'text')), codings(value))) return true;
+  if (conceptMayNameAFinding(text(field(value, 'text')), codings(value), tested)) return true;
   for (const site of listOf(resource.bodySite)) {
-    if (conceptMayNameAFinding(text(field(site, 'text')), codings(site))) return true;
+    if (conceptMayNameAFinding(text(field(site, 'text')), codings(site), tested)) return true;
   }
-  if (namesAFinding(text(resource.valueString))) return true;
-  for (const note of listOf(resource.note)) if (namesAFinding(text(field(note, 'text')))) return true;
+  if (namesAFinding(text(resource.valueString), tested)) return true;
+  for (const note of listOf(resource.note)) if (namesAFinding(text(field(note, 'text')), tested)) return true;
   return false;
 }
 
@@ -136,8 +149,9 @@ export function readImagingFindings(
   ledger: Ledger,
 ): ImagingFindingFacts {
   const facts: ImagingFindingFacts = {};
-  const namingConditions = conditions.filter((c) => mayNameAFinding(c.resource, c.codings));
-  const namingObservations = observations.filter((o) => mayNameAFinding(o.resource, o.codings));
+  const tested: Tested = new Map();
+  const namingConditions = conditions.filter((c) => mayNameAFinding(c.resource, c.codings, tested));
+  const namingObservations = observations.filter((o) => mayNameAFinding(o.resource, o.codings, tested));
   for (const { finding, valueSet, text: pattern } of IMAGING_FINDINGS) {
     if (CEMENT_FINDINGS.includes(finding) && !hasPriorAugmentation) facts[finding] = false;
     const statements = [

@@ -7,7 +7,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import type { Reply, Request, WorkerData } from './embedded-worker.ts';
+import type { Reply, Request, Statement, WorkerData } from './embedded-worker.ts';
+
+export type { Statement };
 
 export interface Queryable {
   query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
@@ -19,6 +21,12 @@ export interface Database extends Queryable {
   readonly engine: 'embedded' | 'postgres';
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * The statements in one transaction, none depending on another's rows: for the embedded engine one
+   * message to its thread and one reply, where `transaction` takes a round trip per step (each wakes
+   * the other thread: about a tenth of a hook call's CPU on this machine when every answer is a batch).
+   */
+  atomically(statements: readonly Statement[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -183,6 +191,9 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
       await send({ op: 'end', tx, commit: true });
       return result;
     },
+    async atomically(statements) {
+      await send({ op: 'atomically', statements: [...statements] });
+    },
     async close() {
       if (!closed) await send({ op: 'close' });
       closed = true;
@@ -269,6 +280,11 @@ export function openPostgres(options: PostgresOptions): Database {
         client.removeListener('error', onLost);
         client.release(lost ?? (broken instanceof Error ? broken : undefined));
       }
+    },
+    async atomically(statements) {
+      await this.transaction(async (tx) => {
+        for (const { sql, params } of statements) await tx.query(sql, params);
+      });
     },
     close: () => pool.end(),
   };

@@ -1,8 +1,8 @@
 /**
  * The embedded database's own thread: PGlite (PostgreSQL compiled to WASM) runs its statements here,
  * so that its CPU (a quarter of a hook's, when every card is recorded) is not the event loop's that
- * answers the hooks. The parent (`openEmbedded` in database.ts) sends statements and transaction steps
- * as messages and receives rows or an error's name, message and SQLSTATE.
+ * answers the hooks. The parent (`openEmbedded` in database.ts) sends statements, transaction steps or a
+ * whole transaction's statements as messages and receives rows or an error's name, message and SQLSTATE.
  */
 import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -12,8 +12,15 @@ export type Request =
   | { id: number; op: 'query'; sql: string; params?: unknown[]; tx?: number }
   | { id: number; op: 'exec'; sql: string; tx?: number }
   | { id: number; op: 'begin' }
+  | { id: number; op: 'atomically'; statements: Statement[] }
   | { id: number; op: 'end'; tx: number; commit: boolean }
   | { id: number; op: 'close' };
+
+/** A statement with its parameters, for a list run in one transaction. */
+export interface Statement {
+  sql: string;
+  params?: unknown[];
+}
 
 export interface WorkerData {
   dataDir: string;
@@ -104,6 +111,11 @@ async function handle(db: PGlite, request: Request): Promise<Reply> {
         );
       });
     }
+    case 'atomically':
+      await db.transaction(async (tx) => {
+        for (const { sql, params } of request.statements) await tx.query(sql, params);
+      });
+      return { id: request.id, ok: true };
     case 'end': {
       const open = transactions.get(request.tx);
       if (!open) throw new Error('no such transaction');

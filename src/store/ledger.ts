@@ -204,10 +204,10 @@ export class CardLedger {
           });
       }
     }
-    await this.#db.transaction(async (tx) => {
-      await tx.query(insertCards, [JSON.stringify(cards)]);
-      if (suggestions.length > 0) await tx.query(insertSuggestions, [JSON.stringify(suggestions)]);
-    });
+    await this.#db.atomically([
+      { sql: insertCards, params: [JSON.stringify(cards)] },
+      ...(suggestions.length > 0 ? [{ sql: insertSuggestions, params: [JSON.stringify(suggestions)] }] : []),
+    ]);
   }
 
   #lose(batch: IssuedCards[], why: string): void {

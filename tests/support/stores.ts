@@ -90,6 +90,10 @@ export async function outageFor(place: StoreEnv): Promise<Outage> {
       check();
       return real.transaction(work);
     },
+    atomically: async (statements) => {
+      check();
+      return real.atomically(statements);
+    },
     close: () => real.close(),
   };
   return {

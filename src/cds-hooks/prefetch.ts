@@ -181,6 +181,8 @@ function describe(problem: ReadProblem): string {
       return 'connection failed';
     case 'deadline':
       return 'no answer before the deadline';
+    case 'abandoned':
+      return 'stopped: the caller left';
     case 'not-batch-response':
       return 'not a batch-response';
   }

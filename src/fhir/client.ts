@@ -21,6 +21,8 @@ export type ReadProblem =
   | { kind: 'too-many-bytes'; limit: number }
   | { kind: 'connection' }
   | { kind: 'deadline' }
+  /** The caller of the hook left (its own timeout) and the read was stopped: no fault of the server. */
+  | { kind: 'abandoned' }
   | { kind: 'not-batch-response' };
 
 export class FhirReadFailed extends Error {
@@ -339,9 +341,12 @@ export class ServerCapabilities {
 /** Statuses that say "no batch here", not "try again later". */
 const REFUSING = new Set([400, 404, 405, 415, 422, 501]);
 
+/** A read stopped by its signal: the deadline's timer (a TimeoutError), else the hook's caller leaving. */
 function asReadFailure(error: unknown, signal: AbortSignal): FhirReadFailed {
   if (error instanceof FhirReadFailed) return error;
-  return new FhirReadFailed(signal.aborted ? { kind: 'deadline' } : { kind: 'connection' });
+  if (!signal.aborted) return new FhirReadFailed({ kind: 'connection' });
+  const timedOut = signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError';
+  return new FhirReadFailed({ kind: timedOut ? 'deadline' : 'abandoned' });
 }
 
 export function createFhirReader(

@@ -189,6 +189,15 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       },
       resourceTypes: service.prefetchResourceTypes,
     });
+    if (callerGone.signal.aborted) {
+      // The caller left while its data was read (its own timeout): nobody will read an answer or a 412,
+      // and the reads it stopped were not the FHIR server's fault (no warning, no unavailable count).
+      logger.info(
+        { cdsService: serviceId, fhirMs: Math.round(performance.now() - started) },
+        'the caller left before the answer',
+      );
+      return;
+    }
     const scoped = onlyPatient(outcome.data, context.patientId);
     for (const key of readsOfThePatient(service)) {
       if (outcome.missing.includes(key) || (scoped.data[key]?.length ?? 0) > 0) continue;

@@ -13,6 +13,7 @@ import { hookResponseSchema } from '../../src/cds-hooks/schemas.ts';
 import { type RunningApp, startApp } from '../support/app.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
 import { type Hook, hookBody, serviceIds } from '../support/hook-calls.ts';
+import { capturedLogger } from '../support/log-capture.ts';
 import {
   type MisbehavingFhir,
   type MisbehavingOptions,
@@ -378,17 +379,19 @@ describe('order-sign against a FHIR server that never answers', () => {
 });
 
 describe('a caller that gives up', () => {
-  it('stops the reads it was waiting for, long before the deadline', async () => {
+  it('stops the reads it was waiting for, long before the deadline, and says so without blaming the server', async () => {
     const closed: number[] = [];
     const hanging = createServer((req) => {
       req.socket.once('close', () => closed.push(performance.now()));
     });
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', () => resolve()));
+    const { logger, lines } = capturedLogger('info');
+    const watched = await startApp({ FHIR_DEADLINE_MS: String(deadlineMs) }, { logger });
     try {
       const { port } = hanging.address() as AddressInfo;
       const body = await hookBody('patient-view', patientId, { fhirServer: `http://127.0.0.1:${port}/fhir` });
       const gaveUp = new AbortController();
-      const call = fetch(`${app.url}/cds-services/${serviceIds['patient-view']}`, {
+      const call = fetch(`${watched.url}/cds-services/${serviceIds['patient-view']}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -401,7 +404,17 @@ describe('a caller that gives up', () => {
       await sleep(300);
       expect(closed.length).toBeGreaterThanOrEqual(5);
       for (const at of closed) expect(at - abortedAt).toBeLessThan(300);
+      const logged = lines.map((line) => JSON.parse(line) as { level: number; msg: string });
+      expect(logged.filter((line) => line.msg === 'the caller left before the answer')).toHaveLength(1);
+      expect(logged.filter((line) => line.level >= 40).map((line) => line.msg)).not.toContain(
+        'prefetch resolved',
+      );
+      const metrics = await (await fetch(`${watched.url}/metrics`)).text();
+      expect(metrics).toMatch(/pvp_cds_fhir_request_errors_total\{[^}]*problem="abandoned"[^}]*\} [1-9]/);
+      expect(metrics).not.toMatch(/pvp_cds_fhir_request_errors_total\{[^}]*problem="deadline"/);
+      expect(metrics).not.toMatch(/pvp_cds_prefetch_unavailable_total\{[^}]*\} [1-9]/);
     } finally {
+      await watched.close();
       hanging.closeAllConnections();
       await new Promise((resolve) => hanging.close(resolve));
     }

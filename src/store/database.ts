@@ -9,8 +9,6 @@ import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import type { Reply, Request, Statement, WorkerData } from './embedded-worker.ts';
 
-export type { Statement };
-
 export interface Queryable {
   query<Row>(sql: string, params?: unknown[]): Promise<Row[]>;
   /** Several statements without parameters (a migration). */
@@ -23,8 +21,8 @@ export interface Database extends Queryable {
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
    * The statements in one transaction, none depending on another's rows: for the embedded engine one
-   * message to its thread and one reply, where `transaction` takes a round trip per step (each wakes
-   * the other thread: about a tenth of a hook call's CPU on this machine when every answer is a batch).
+   * message to its thread and one reply, where `transaction` takes a round trip per step, each waking
+   * the other thread (5.6% of a FHIR-fallback hook's CPU on this machine when every answer was a batch).
    */
   atomically(statements: readonly Statement[]): Promise<void>;
   close(): Promise<void>;

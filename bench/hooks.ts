@@ -14,6 +14,8 @@
  *   BENCH_DATABASE_URL=<postgres URL>|auto|off  the authenticated full-prefetch scenarios also against a
  *                                           service on that PostgreSQL (`auto`, the default where Debian's
  *                                           PostgreSQL is installed: a throw-away local server; `off`: not)
+ *   BENCH_PAIRS=3  BENCH_PAIR_SECONDS=3    the throughput targets: that many rounds of the floor and the
+ *                                           service back to back at concurrency 10, the ratio their median
  *   BENCH_REPORT=bench/results/<date>.json  no runs: the targets and summary again from that file's figures
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -35,6 +37,8 @@ import { benchServiceEnv } from './service-env.ts';
 
 const runSeconds = Number(process.env.BENCH_SECONDS ?? 5);
 const runWarmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
+const pairRounds = Number(process.env.BENCH_PAIRS ?? 3);
+const pairSeconds = Number(process.env.BENCH_PAIR_SECONDS ?? 3);
 /** An earlier run's results file: only its targets and summary are made again (no run). */
 const reportFile = process.env.BENCH_REPORT;
 const startedAt = performance.now();
@@ -376,6 +380,57 @@ async function measure(scenario: Scenario, measured: Proc): Promise<void> {
   }
 }
 
+/**
+ * A throughput target's ratio from rounds of the floor and the service measured back to back (the floor
+ * first in odd rounds, the service first in even ones), so that the machine's speed, which drifts over
+ * a bench of many minutes, is the same for both halves of each ratio.
+ */
+interface Pair {
+  /** The service's scenario, as its target names it. */
+  name: string;
+  floor: string;
+  concurrency: number;
+  seconds: number;
+  floorReqPerSec: number[];
+  serviceReqPerSec: number[];
+  ratios: number[];
+}
+const pairs: Pair[] = [];
+const pairConcurrency = 10;
+
+async function rate(load: Load): Promise<number> {
+  if (warmupSeconds > 0) await cannon(load, pairConcurrency, warmupSeconds);
+  const started = performance.now();
+  const result = await cannon(load, pairConcurrency, pairSeconds);
+  return result.requests.total / ((performance.now() - started) / 1000);
+}
+
+async function measurePair(service: Scenario, floor: Scenario | undefined): Promise<void> {
+  if (!floor || pairRounds < 1 || !wanted(service.name, pairConcurrency)) return;
+  const pair: Pair = {
+    name: service.name,
+    floor: floor.name,
+    concurrency: pairConcurrency,
+    seconds: pairSeconds,
+    floorReqPerSec: [],
+    serviceReqPerSec: [],
+    ratios: [],
+  };
+  for (let round = 0; round < pairRounds; round++) {
+    const floorFirst = round % 2 === 0;
+    const first = await rate((floorFirst ? floor : service).load);
+    const second = await rate((floorFirst ? service : floor).load);
+    const [floorRate, serviceRate] = floorFirst ? [first, second] : [second, first];
+    pair.floorReqPerSec.push(Math.round(floorRate));
+    pair.serviceReqPerSec.push(Math.round(serviceRate));
+    pair.ratios.push(Math.round((serviceRate / floorRate) * 100) / 100);
+  }
+  pairs.push(pair);
+  log(
+    `${`${service.name} c${pairConcurrency} against its floor`.padEnd(58)} ratios ${pair.ratios.join(', ')} (service ${pair.serviceReqPerSec.join(', ')}; floor ${pair.floorReqPerSec.join(', ')} req/s)`,
+  );
+}
+
 // ---- the requests ------------------------------------------------------------------------------------
 
 log(
@@ -394,8 +449,10 @@ if (reportFile) {
     serviceLogs: typeof serviceLogs;
     startupPeakRssMb?: typeof startupPeakRssMb;
     memoryLimit?: typeof memoryLimitRun;
+    pairs?: Pair[];
   };
   rows.push(...earlier.scenarios);
+  pairs.push(...(earlier.pairs ?? []));
   Object.assign(serviceLogs, earlier.serviceLogs);
   Object.assign(startupPeakRssMb, earlier.startupPeakRssMb);
   ({ date, seconds, warmupSeconds, node, machine, memoryLimit: memoryLimitRun } = earlier);
@@ -544,6 +601,15 @@ if (reportFile) {
     ? fullPrefetchScenarios(local(ports.postgres), ['ES384'], 'postgres ', { database: 'postgresql' })
     : [];
 
+  let floor: Proc | undefined;
+  /** The floor a full-prefetch scenario is held to: the same patient, hook and token (none, ES384, RS384). */
+  const floorOf = (scenario: Scenario) =>
+    floor
+      ? floorScenarios.find(
+          (f) => f.patient === scenario.patient && f.hook === scenario.hook && f.auth === scenario.auth,
+        )
+      : undefined;
+
   // ---- the runs ----------------------------------------------------------------------------------------
 
   process.on('SIGINT', () => {
@@ -559,7 +625,10 @@ if (reportFile) {
     ]);
     if (anyWanted([...floorScenarios, ...plainScenarios, ...fallbackAll])) {
       const plain = await startService('service plain', ports.plain, { auth: false });
-      if (anyWanted(floorScenarios)) {
+      if (
+        anyWanted(floorScenarios) ||
+        (pairRounds > 0 && anyWanted([...plainScenarios, ...authScenarios, ...postgresScenarios]))
+      ) {
         // The floor answers what the service answered for the same request.
         const answers: Record<string, unknown> = {};
         for (const [key, body] of bodies) {
@@ -575,16 +644,17 @@ if (reportFile) {
         const floorData = join(tempRoot, 'floor-data.json');
         const clients = Object.values(ehrs).map(({ iss, key }) => ({ iss, jwk: key.publicJwk }));
         await writeFile(floorData, JSON.stringify({ answers, clients }));
-        const floor = await started(
+        // Kept up until the end: each service's throughput is measured again beside it (measurePair).
+        floor = await started(
           'floor',
           'bench/floor.ts',
           { ...process.env, FLOOR_PORT: String(ports.floor), FLOOR_DATA: floorData },
           `${local(ports.floor)}/healthz`,
         );
         for (const scenario of floorScenarios) await measure(scenario, floor);
-        await stopped(floor);
       }
       for (const scenario of plainScenarios) await measure(scenario, plain);
+      for (const scenario of plainScenarios) await measurePair(scenario, floorOf(scenario));
       for (const delayMs of delays) {
         for (const batch of [false, true]) {
           const list = [...(batch ? [] : [referenceScenario(delayMs)]), ...fallbackScenarios(delayMs, batch)];
@@ -601,6 +671,7 @@ if (reportFile) {
     if (anyWanted(authScenarios)) {
       const auth = await startService('service authenticated', ports.auth, { auth: true });
       for (const scenario of authScenarios) await measure(scenario, auth);
+      for (const scenario of authScenarios) await measurePair(scenario, floorOf(scenario));
       await stopped(auth);
     }
 
@@ -624,6 +695,7 @@ if (reportFile) {
           env: { DATABASE_URL: postgres?.url ?? databaseUrlSetting },
         });
         for (const scenario of postgresScenarios) await measure(scenario, service);
+        for (const scenario of postgresScenarios) await measurePair(scenario, floorOf(scenario));
         await stopped(service);
       } finally {
         await postgres?.stop();
@@ -647,6 +719,13 @@ interface Target {
 }
 const targets: Target[] = [];
 const round2 = (x: number) => Math.round(x * 100) / 100;
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : round2(((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2);
+}
 const find = (p: (r: Row) => boolean) => rows.find(p);
 
 for (const r of rows.filter((r) => r.group === 'full-prefetch' && r.concurrency === 10)) {
@@ -659,6 +738,17 @@ for (const r of rows.filter((r) => r.group === 'full-prefetch' && r.concurrency 
       f.auth === r.auth,
   );
   if (!floor) continue;
+  const pair = pairs.find((p) => p.name === r.name);
+  if (pair) {
+    const ratio = median(pair.ratios);
+    targets.push({
+      name: `${r.name} c10 req/s ≥ 0.5 × floor (median of ${pair.ratios.length} rounds beside the floor: ${pair.ratios.join(', ')})`,
+      ratio,
+      limit: 0.5,
+      met: ratio >= 0.5,
+    });
+    continue;
+  }
   const ratio = round2(r.reqPerSec / floor.reqPerSec);
   targets.push({ name: `${r.name} c10 req/s ≥ 0.5 × floor`, ratio, limit: 0.5, met: ratio >= 0.5 });
 }
@@ -727,6 +817,7 @@ const report = {
   warmupSeconds,
   ...(only.length ? { only } : {}),
   scenarios: rows,
+  pairs,
   targets,
   serviceLogs,
   startupPeakRssMb,
@@ -756,7 +847,7 @@ const summary = [
 ].join('\n');
 log(`\n${summary}\n`);
 log(
-  `${rows.length} runs${reportFile ? ' (from an earlier run)' : ` in ${Math.round((performance.now() - startedAt) / 1000)} s`}; results: ${resultsFile.pathname}`,
+  `${rows.length} runs and ${pairs.length} throughput targets measured again beside their floor${reportFile ? ' (from an earlier run)' : ` in ${Math.round((performance.now() - startedAt) / 1000)} s`}; results: ${resultsFile.pathname}`,
 );
 
 if (only.length === 0) {

@@ -391,11 +391,10 @@ interface Pair {
   floor: string;
   concurrency: number;
   seconds: number;
-  floorReqPerSec: number[];
-  serviceReqPerSec: number[];
-  ratios: number[];
+  rounds: Array<{ floorReqPerSec: number; serviceReqPerSec: number; ratio: number }>;
 }
 const pairs: Pair[] = [];
+const round2 = (x: number) => Math.round(x * 100) / 100;
 const pairConcurrency = 10;
 
 async function rate(load: Load): Promise<number> {
@@ -412,22 +411,22 @@ async function measurePair(service: Scenario, floor: Scenario | undefined): Prom
     floor: floor.name,
     concurrency: pairConcurrency,
     seconds: pairSeconds,
-    floorReqPerSec: [],
-    serviceReqPerSec: [],
-    ratios: [],
+    rounds: [],
   };
   for (let round = 0; round < pairRounds; round++) {
     const floorFirst = round % 2 === 0;
     const first = await rate((floorFirst ? floor : service).load);
     const second = await rate((floorFirst ? service : floor).load);
     const [floorRate, serviceRate] = floorFirst ? [first, second] : [second, first];
-    pair.floorReqPerSec.push(Math.round(floorRate));
-    pair.serviceReqPerSec.push(Math.round(serviceRate));
-    pair.ratios.push(Math.round((serviceRate / floorRate) * 100) / 100);
+    pair.rounds.push({
+      floorReqPerSec: Math.round(floorRate),
+      serviceReqPerSec: Math.round(serviceRate),
+      ratio: round2(serviceRate / floorRate),
+    });
   }
   pairs.push(pair);
   log(
-    `${`${service.name} c${pairConcurrency} against its floor`.padEnd(58)} ratios ${pair.ratios.join(', ')} (service ${pair.serviceReqPerSec.join(', ')}; floor ${pair.floorReqPerSec.join(', ')} req/s)`,
+    `${`${service.name} c${pairConcurrency} against its floor`.padEnd(58)} ratios ${pair.rounds.map((r) => r.ratio).join(', ')} (service ${pair.rounds.map((r) => r.serviceReqPerSec).join(', ')}; floor ${pair.rounds.map((r) => r.floorReqPerSec).join(', ')} req/s)`,
   );
 }
 
@@ -718,7 +717,6 @@ interface Target {
   met: boolean;
 }
 const targets: Target[] = [];
-const round2 = (x: number) => Math.round(x * 100) / 100;
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -740,9 +738,10 @@ for (const r of rows.filter((r) => r.group === 'full-prefetch' && r.concurrency 
   if (!floor) continue;
   const pair = pairs.find((p) => p.name === r.name);
   if (pair) {
-    const ratio = median(pair.ratios);
+    const ratios = pair.rounds.map((round) => round.ratio);
+    const ratio = median(ratios);
     targets.push({
-      name: `${r.name} c10 req/s ≥ 0.5 × floor (median of ${pair.ratios.length} rounds beside the floor: ${pair.ratios.join(', ')})`,
+      name: `${r.name} c10 req/s ≥ 0.5 × floor (median of ${ratios.length} rounds beside the floor: ${ratios.join(', ')})`,
       ratio,
       limit: 0.5,
       met: ratio >= 0.5,

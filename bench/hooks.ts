@@ -622,12 +622,12 @@ if (reportFile) {
       ...fallbackScenarios(d, false),
       ...fallbackScenarios(d, true),
     ]);
-    if (anyWanted([...floorScenarios, ...plainScenarios, ...fallbackAll])) {
+    // The throughput pairs need the floor, and the floor's answers come from the plain service.
+    const pairsWanted =
+      pairRounds > 0 && anyWanted([...plainScenarios, ...authScenarios, ...postgresScenarios]);
+    if (pairsWanted || anyWanted([...floorScenarios, ...plainScenarios, ...fallbackAll])) {
       const plain = await startService('service plain', ports.plain, { auth: false });
-      if (
-        anyWanted(floorScenarios) ||
-        (pairRounds > 0 && anyWanted([...plainScenarios, ...authScenarios, ...postgresScenarios]))
-      ) {
+      if (pairsWanted || anyWanted(floorScenarios)) {
         // The floor answers what the service answered for the same request.
         const answers: Record<string, unknown> = {};
         for (const [key, body] of bodies) {
@@ -727,15 +727,6 @@ function median(values: number[]): number {
 const find = (p: (r: Row) => boolean) => rows.find(p);
 
 for (const r of rows.filter((r) => r.group === 'full-prefetch' && r.concurrency === 10)) {
-  const floor = find(
-    (f) =>
-      f.group === 'floor' &&
-      f.concurrency === 10 &&
-      f.patient === r.patient &&
-      f.hook === r.hook &&
-      f.auth === r.auth,
-  );
-  if (!floor) continue;
   const pair = pairs.find((p) => p.name === r.name);
   if (pair) {
     const ratios = pair.rounds.map((round) => round.ratio);
@@ -748,6 +739,15 @@ for (const r of rows.filter((r) => r.group === 'full-prefetch' && r.concurrency 
     });
     continue;
   }
+  const floor = find(
+    (f) =>
+      f.group === 'floor' &&
+      f.concurrency === 10 &&
+      f.patient === r.patient &&
+      f.hook === r.hook &&
+      f.auth === r.auth,
+  );
+  if (!floor) continue;
   const ratio = round2(r.reqPerSec / floor.reqPerSec);
   targets.push({ name: `${r.name} c10 req/s ≥ 0.5 × floor`, ratio, limit: 0.5, met: ratio >= 0.5 });
 }

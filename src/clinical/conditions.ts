@@ -20,7 +20,7 @@ import {
   textsOfConcepts,
 } from './fhir-reading.ts';
 import type { IgnoredTopic, VertebralLevel } from './patient-facts.ts';
-import { codingInValueSet, normaliseIcd10, SYSTEMS, type ValueSet } from './terminology/code-systems.ts';
+import { anyCodingInValueSet, normaliseIcd10, SYSTEMS, type ValueSet } from './terminology/code-systems.ts';
 import {
   DEPRESSION,
   DEPRESSION_IN_REMISSION,
@@ -120,8 +120,7 @@ export function usableConditions(list: unknown, day: ClinicalDay, ledger: Ledger
 }
 
 function codedIn(condition: UsableCondition, valueSet: ValueSet): boolean {
-  for (const coding of condition.codings) if (codingInValueSet(coding, valueSet)) return true;
-  return false;
+  return anyCodingInValueSet(condition.codings, valueSet);
 }
 
 /** Whether an active condition of the value set is on record; inactive ones are recorded as not counting. */

@@ -22,14 +22,14 @@ import {
 } from './fhir-reading.ts';
 import type { UsableObservation } from './observations.ts';
 import type { ImagingFinding } from './patient-facts.ts';
-import { codingInValueSet, SYSTEMS, type ValueSet } from './terminology/code-systems.ts';
+import { anyCodingInValueSet, SYSTEMS, type ValueSet } from './terminology/code-systems.ts';
 import { PRESENCE_ANSWERS } from './terminology/observation-codes.ts';
 import { ABSENT_TEXT, CEMENT_FINDINGS, IMAGING_FINDINGS, PRESENT_TEXT } from './terminology/text-patterns.ts';
 
 export type ImagingFindingFacts = Partial<Record<ImagingFinding, boolean>>;
 
 function coded(read: readonly SafeCoding[], valueSet: ValueSet | undefined): boolean {
-  return valueSet !== undefined && read.some((coding) => codingInValueSet(coding, valueSet));
+  return valueSet !== undefined && anyCodingInValueSet(read, valueSet);
 }
 
 /** The Observation's answer about presence: true, false, or undefined when it gives none. */
@@ -112,12 +112,9 @@ function conceptMayNameAFinding(
   tested: Tested,
 ): boolean {
   if (namesAFinding(own, tested)) return true;
-  for (const coding of read) {
-    for (const valueSet of FINDING_VALUE_SETS) if (codingInValueSet(coding, valueSet)) return true;
-    // A display that repeats the concept's text (as most do) was tested with it.
-    if (coding.display !== own && namesAFinding(coding.display, tested)) return true;
-  }
-  return false;
+  if (FINDING_VALUE_SETS.some((valueSet) => anyCodingInValueSet(read, valueSet))) return true;
+  // A display that repeats the concept's text (as most do) was tested with it.
+  return read.some((coding) => coding.display !== own && namesAFinding(coding.display, tested));
 }
 
 /**

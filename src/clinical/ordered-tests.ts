@@ -14,7 +14,7 @@ import {
   text,
 } from './fhir-reading.ts';
 import type { TextMatch } from './patient-facts.ts';
-import { codingInValueSet, type ValueSet } from './terminology/code-systems.ts';
+import { anyCodingInValueSet, type ValueSet } from './terminology/code-systems.ts';
 import { DXA_ORDER, PHQ9_ORDER } from './terminology/procedure-codes.ts';
 import { DXA_TEXT, PHQ9_TEXT } from './terminology/text-patterns.ts';
 
@@ -27,7 +27,7 @@ function orders(
   concept: TextMatch['concept'],
   ledger: Ledger,
 ): boolean {
-  if (codings(resource.code).some((coding) => codingInValueSet(coding, valueSet))) return true;
+  if (anyCodingInValueSet(codings(resource.code), valueSet)) return true;
   if (!affirms(conceptTexts(resource.code), pattern)) return false;
   recordTextMatch(ledger, 'ServiceRequest', concept);
   return true;

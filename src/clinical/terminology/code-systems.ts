@@ -72,3 +72,9 @@ export function codingInValueSet(coding: CodingLike, valueSet: ValueSet): boolea
   for (const [listed, codes] of set.codes) if (system === listed) return codes.has(code.trim());
   return false;
 }
+
+/** Whether any of the codings belongs to the value set: a concept's codings, read once by `codings`. */
+export function anyCodingInValueSet(codings: readonly CodingLike[], valueSet: ValueSet): boolean {
+  for (const coding of codings) if (codingInValueSet(coding, valueSet)) return true;
+  return false;
+}

@@ -18,6 +18,7 @@ import {
   RateLimiterPostgres,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
+import { Coalescer } from '../store/coalesce.ts';
 import type { Database } from '../store/database.ts';
 import { verifiedClient } from './client-auth.ts';
 import { TooManyRequests } from './errors.ts';
@@ -72,24 +73,38 @@ function clientKey(name: string): string {
   return key;
 }
 
-async function consume(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | undefined> {
+/** Counts `points` calls of `key` at once; the result whether they were all allowed or not. */
+async function consume(limiter: RateLimiterAbstract, key: string, points: number): Promise<RateLimiterRes> {
   try {
-    await limiter.consume(key);
-    return undefined;
+    return await limiter.consume(key, points);
   } catch (refusal) {
     if (!(refusal instanceof RateLimiterRes)) throw refusal;
     return refusal;
   }
 }
 
+/**
+ * Concurrent calls of one client are counted together (one statement on PostgreSQL for all the calls
+ * that waited for the previous count), and each is then allowed or refused by its place in that count,
+ * exactly as if they had been counted one by one.
+ */
+function countedTogether(limiter: RateLimiterAbstract): Coalescer<null, RateLimiterRes | undefined> {
+  return new Coalescer(async (key, calls) => {
+    const count = await consume(limiter, key, calls.length);
+    const before = count.consumedPoints - calls.length;
+    return calls.map((_, i) => (before + i + 1 <= limiter.points ? undefined : count));
+  });
+}
+
 export function rateLimit(limiter: RateLimiterAbstract): RequestHandler {
+  const counts = countedTogether(limiter);
   return async (req, res, next) => {
     const client = verifiedClient(res);
     const key = clientKey(client ? `issuer ${client.iss}` : `address ${req.ip ?? 'unknown'}`);
-    let refusal = await consume(limiter, key);
+    let refusal = await counts.add(key, null);
     if (refusal && refusal.msBeforeNext > windowSeconds * 1000) {
       await limiter.delete(key);
-      refusal = await consume(limiter, key);
+      refusal = await counts.add(key, null);
     }
     if (refusal) {
       throw new TooManyRequests(Math.min(windowSeconds, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000))));

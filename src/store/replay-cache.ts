@@ -4,6 +4,7 @@
  * several replicas share one (`DATABASE_URL`).
  */
 import { createHash } from 'node:crypto';
+import { Coalescer } from './coalesce.ts';
 import type { Queryable } from './database.ts';
 
 export interface ReplayCache {
@@ -47,24 +48,39 @@ export class MemoryReplayCache implements ReplayCache {
 /**
  * The replay cache in the shared database, for several replicas: a token accepted by one is refused by
  * every other. The key is stored as a digest; expired rows are reused at once and swept by retention.
+ * The tokens of concurrent calls are recorded together, one statement for all that arrived while the
+ * previous one was with the database.
  */
 export class DatabaseReplayCache implements ReplayCache {
   readonly #db: Queryable;
   readonly #now: () => number;
+  readonly #recorded = new Coalescer<{ digest: string; expiresAt: Date }, boolean>((_, tokens) =>
+    this.#record(tokens),
+  );
 
   constructor(db: Queryable, now: () => number = Date.now) {
     this.#db = db;
     this.#now = now;
   }
 
-  async remember(key: string, expiresAtMs: number): Promise<boolean> {
-    const rows = await this.#db.query(
-      `INSERT INTO seen_token (digest, expires_at) VALUES ($1, $2)
+  remember(key: string, expiresAtMs: number): Promise<boolean> {
+    const digest = createHash('sha256').update(key).digest('base64url');
+    return this.#recorded.add('', { digest, expiresAt: new Date(expiresAtMs) });
+  }
+
+  /** True for each token recorded now; a key twice in one batch is a replay the second time. */
+  async #record(tokens: Array<{ digest: string; expiresAt: Date }>): Promise<boolean[]> {
+    const firsts = new Map<string, Date>();
+    for (const { digest, expiresAt } of tokens) if (!firsts.has(digest)) firsts.set(digest, expiresAt);
+    const rows = await this.#db.query<{ digest: string }>(
+      `INSERT INTO seen_token (digest, expires_at)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[])
        ON CONFLICT (digest) DO UPDATE SET expires_at = excluded.expires_at
          WHERE seen_token.expires_at <= $3
        RETURNING digest`,
-      [createHash('sha256').update(key).digest('base64url'), new Date(expiresAtMs), new Date(this.#now())],
+      [[...firsts.keys()], [...firsts.values()], new Date(this.#now())],
     );
-    return rows.length === 1;
+    const recorded = new Set(rows.map((row) => row.digest));
+    return tokens.map(({ digest }) => recorded.delete(digest));
   }
 }

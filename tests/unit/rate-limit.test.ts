@@ -16,14 +16,18 @@ import { openTestStore, outageFor, postgres } from '../support/stores.ts';
 const asClient = (iss: string) => ({ locals: { cdsClient: { iss } } }) as unknown as Response;
 const fromAddress = { ip: '10.0.0.7' } as Request;
 
-/** Runs one call through the limiter: 'ok', or the Retry-After seconds of its 429. */
+/**
+ * Runs one call through the limiter (or through `middleware`, made on it): 'ok', or the Retry-After
+ * seconds of its 429.
+ */
 async function call(
   limiter: RateLimiterAbstract,
   res: Response = { locals: {} } as Response,
+  middleware = rateLimit(limiter),
 ): Promise<'ok' | number> {
   try {
     let passed = false;
-    await rateLimit(limiter)(fromAddress, res, () => {
+    await middleware(fromAddress, res, () => {
       passed = true;
     });
     return passed ? 'ok' : -1;
@@ -37,6 +41,12 @@ async function calls(limiter: RateLimiterAbstract, n: number, res?: Response): P
   const results: Array<'ok' | number> = [];
   for (let i = 0; i < n; i++) results.push(await call(limiter, res));
   return results;
+}
+
+/** Runs `n` calls at once through one middleware, as concurrent requests are: their results in order. */
+function concurrentCalls(limiter: RateLimiterAbstract, n: number): Promise<Array<'ok' | number>> {
+  const middleware = rateLimit(limiter);
+  return Promise.all(Array.from({ length: n }, () => call(limiter, undefined, middleware)));
 }
 
 afterEach(() => {
@@ -69,6 +79,14 @@ describe('per-client rate limit in one process', () => {
     ]);
     expect(await calls(limiter, 2, asClient('https://ehr-b.example.org'))).toEqual(['ok', 'ok']);
     expect(await calls(limiter, 2)).toEqual(['ok', 'ok']);
+  });
+
+  it("counts a client's concurrent calls as if one by one: the first ones up to the limit pass", async () => {
+    const limiter = createRateLimiter(5, embeddedDb);
+    const results = await concurrentCalls(limiter, 8);
+    expect(results.slice(0, 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    for (const retry of results.slice(5))
+      expect(retry).toSatisfy((s: unknown) => typeof s === 'number' && s > 0 && s <= 60);
   });
 
   it('a wall clock that steps back an hour holds a client back for no more than one window', async () => {
@@ -110,6 +128,27 @@ describe.runIf(postgresAvailable())('per-client rate limit shared in PostgreSQL'
     expect(rows).toHaveLength(1);
     expect(rows[0]?.points).toBe(6);
     expect(rows[0]?.key).not.toContain('ehr-a');
+  });
+
+  it("counts a client's concurrent calls in two statements, not one each, and refuses those past the limit", async () => {
+    const store = await openTestStore(await postgres.place());
+    opened.push(store);
+    const statements: string[] = [];
+    const counted: Database = {
+      ...store.db,
+      query: (sql, params) => {
+        statements.push(sql);
+        return store.db.query(sql, params);
+      },
+    };
+    const results = await concurrentCalls(createRateLimiter(5, counted), 8);
+    expect(results.slice(0, 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    for (const retry of results.slice(5))
+      expect(retry).toSatisfy((s: unknown) => typeof s === 'number' && s > 0 && s <= 60);
+    // The first call alone, then the seven that arrived while it was with the database.
+    expect(statements).toHaveLength(2);
+    const rows = await store.db.query<{ points: number }>('SELECT points FROM rate_limit');
+    expect(rows).toEqual([{ points: 8 }]);
   });
 
   it('a window the wall clock left in the future is restarted', async () => {

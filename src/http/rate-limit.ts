@@ -73,38 +73,41 @@ function clientKey(name: string): string {
   return key;
 }
 
-/** Counts `points` calls of `key` at once; the result whether they were all allowed or not. */
-async function consume(limiter: RateLimiterAbstract, key: string, points: number): Promise<RateLimiterRes> {
-  try {
-    return await limiter.consume(key, points);
-  } catch (refusal) {
-    if (!(refusal instanceof RateLimiterRes)) throw refusal;
-    return refusal;
-  }
-}
-
-/**
- * Concurrent calls of one client are counted together (one statement on PostgreSQL for all the calls
- * that waited for the previous count), and each is then allowed or refused by its place in that count,
- * exactly as if they had been counted one by one.
- */
-function countedTogether(limiter: RateLimiterAbstract): Coalescer<null, RateLimiterRes | undefined> {
-  return new Coalescer(async (key, calls) => {
-    const count = await consume(limiter, key, calls.length);
-    const before = count.consumedPoints - calls.length;
-    return calls.map((_, i) => (before + i + 1 <= limiter.points ? undefined : count));
+/** `points` calls of `key` counted at once: the count, whether they were all allowed or not. */
+function consume(limiter: RateLimiterAbstract, key: string, points: number): Promise<RateLimiterRes> {
+  return limiter.consume(key, points).catch((refusal: unknown) => {
+    if (refusal instanceof RateLimiterRes) return refusal;
+    throw refusal;
   });
 }
 
+/**
+ * How each call is counted: alone in memory, where counting costs nothing; with a database store,
+ * concurrent calls of one client together (one statement for all the calls that waited for the
+ * previous count), each then allowed or refused by its place in that count, exactly as if they had
+ * been counted one by one. The answer is the refusal, or undefined when the call is allowed.
+ */
+function counter(limiter: RateLimiterAbstract): (key: string) => Promise<RateLimiterRes | undefined> {
+  const refusal = (count: RateLimiterRes, place: number) => (place <= limiter.points ? undefined : count);
+  if (limiter instanceof RateLimiterMemory)
+    return (key) => consume(limiter, key, 1).then((count) => refusal(count, count.consumedPoints));
+  const together = new Coalescer<null, RateLimiterRes | undefined>(async (key, calls) => {
+    const count = await consume(limiter, key, calls.length);
+    const before = count.consumedPoints - calls.length;
+    return calls.map((_, i) => refusal(count, before + i + 1));
+  });
+  return (key) => together.add(key, null);
+}
+
 export function rateLimit(limiter: RateLimiterAbstract): RequestHandler {
-  const counts = countedTogether(limiter);
+  const count = counter(limiter);
   return async (req, res, next) => {
     const client = verifiedClient(res);
     const key = clientKey(client ? `issuer ${client.iss}` : `address ${req.ip ?? 'unknown'}`);
-    let refusal = await counts.add(key, null);
+    let refusal = await count(key);
     if (refusal && refusal.msBeforeNext > windowSeconds * 1000) {
       await limiter.delete(key);
-      refusal = await counts.add(key, null);
+      refusal = await count(key);
     }
     if (refusal) {
       throw new TooManyRequests(Math.min(windowSeconds, Math.max(1, Math.ceil(refusal.msBeforeNext / 1000))));

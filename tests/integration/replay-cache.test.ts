@@ -4,11 +4,10 @@
  * same answers as one by one.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/store/database.ts';
 import { DatabaseReplayCache } from '../../src/store/replay-cache.ts';
 import type { Store } from '../../src/store/store.ts';
 import { postgresAvailable } from '../support/postgres.ts';
-import { openTestStore, postgres } from '../support/stores.ts';
+import { countingStatements, openTestStore, postgres } from '../support/stores.ts';
 
 describe.runIf(postgresAvailable())('replay cache in PostgreSQL', () => {
   const opened: Store[] = [];
@@ -20,15 +19,7 @@ describe.runIf(postgresAvailable())('replay cache in PostgreSQL', () => {
   async function countedStore() {
     const store = await openTestStore(await postgres.place());
     opened.push(store);
-    const statements: string[] = [];
-    const db: Database = {
-      ...store.db,
-      query: (sql, params) => {
-        statements.push(sql);
-        return store.db.query(sql, params);
-      },
-    };
-    return { store, db, statements };
+    return { store, ...countingStatements(store.db) };
   }
 
   const inAMinute = () => Date.now() + 60_000;

@@ -108,3 +108,16 @@ export async function outageFor(place: StoreEnv): Promise<Outage> {
     close: async () => undefined,
   };
 }
+
+/** `db` with each statement sent through `query` recorded in `statements`: the round trips a change saves. */
+export function countingStatements(db: Database): { db: Database; statements: string[] } {
+  const statements: string[] = [];
+  const counted: Database = {
+    ...db,
+    query: (sql, params) => {
+      statements.push(sql);
+      return db.query(sql, params);
+    },
+  };
+  return { db: counted, statements };
+}

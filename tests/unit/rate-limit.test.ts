@@ -11,7 +11,7 @@ import { createRateLimiter, rateLimit } from '../../src/http/rate-limit.ts';
 import type { Database } from '../../src/store/database.ts';
 import type { Store } from '../../src/store/store.ts';
 import { postgresAvailable } from '../support/postgres.ts';
-import { openTestStore, outageFor, postgres } from '../support/stores.ts';
+import { countingStatements, openTestStore, outageFor, postgres } from '../support/stores.ts';
 
 const asClient = (iss: string) => ({ locals: { cdsClient: { iss } } }) as unknown as Response;
 const fromAddress = { ip: '10.0.0.7' } as Request;
@@ -133,15 +133,8 @@ describe.runIf(postgresAvailable())('per-client rate limit shared in PostgreSQL'
   it("counts a client's concurrent calls in two statements, not one each, and refuses those past the limit", async () => {
     const store = await openTestStore(await postgres.place());
     opened.push(store);
-    const statements: string[] = [];
-    const counted: Database = {
-      ...store.db,
-      query: (sql, params) => {
-        statements.push(sql);
-        return store.db.query(sql, params);
-      },
-    };
-    const results = await concurrentCalls(createRateLimiter(5, counted), 8);
+    const { db, statements } = countingStatements(store.db);
+    const results = await concurrentCalls(createRateLimiter(5, db), 8);
     expect(results.slice(0, 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
     for (const retry of results.slice(5))
       expect(retry).toSatisfy((s: unknown) => typeof s === 'number' && s > 0 && s <= 60);

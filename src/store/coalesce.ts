@@ -2,8 +2,9 @@
  * Calls that arrive while an earlier one of their group is with the database wait, and then go to it
  * together in one statement: under load, one round trip for every call that waited instead of one
  * each. A call that finds nothing of its group in flight is sent at once, so a lone call waits no
- * longer than it would alone. Groups are independent (one per rate-limited client, say), and a group
- * is forgotten once nothing of it waits or is in flight.
+ * longer than it would alone; and no call waits longer than `patienceMs` for the one in flight, so a
+ * database that hangs costs a call its own statement's timeout and no more. Groups are independent
+ * (one per rate-limited client, say), and a group is forgotten once nothing of it waits or is in flight.
  */
 interface Waiting<Item, Result> {
   item: Item;
@@ -11,33 +12,47 @@ interface Waiting<Item, Result> {
   reject(error: unknown): void;
 }
 
+interface Group<Item, Result> {
+  waiting: Waiting<Item, Result>[];
+  inFlight: number;
+  /** Sends the waiting calls without the one in flight, should it not be back in time. */
+  impatience?: NodeJS.Timeout;
+}
+
 export class Coalescer<Item, Result> {
   /** Sends one group's waiting items; answers one result per item, in their order. */
   readonly #send: (group: string, items: Item[]) => Promise<Result[]>;
-  readonly #waiting = new Map<string, Waiting<Item, Result>[]>();
-  readonly #inFlight = new Set<string>();
+  readonly #patienceMs: number;
+  readonly #groups = new Map<string, Group<Item, Result>>();
 
-  constructor(send: (group: string, items: Item[]) => Promise<Result[]>) {
+  constructor(send: (group: string, items: Item[]) => Promise<Result[]>, patienceMs = 50) {
     this.#send = send;
+    this.#patienceMs = patienceMs;
   }
 
   add(group: string, item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
-      const waiting = this.#waiting.get(group);
-      if (waiting) waiting.push({ item, resolve, reject });
-      else this.#waiting.set(group, [{ item, resolve, reject }]);
-      if (!this.#inFlight.has(group)) void this.#next(group);
+      let state = this.#groups.get(group);
+      if (!state) {
+        state = { waiting: [], inFlight: 0 };
+        this.#groups.set(group, state);
+      }
+      state.waiting.push({ item, resolve, reject });
+      if (state.inFlight === 0) void this.#flush(group, state);
+      else state.impatience ??= setTimeout(() => void this.#flush(group, state), this.#patienceMs);
     });
   }
 
-  async #next(group: string): Promise<void> {
-    const calls = this.#waiting.get(group);
-    if (!calls) return;
-    this.#waiting.delete(group);
-    this.#inFlight.add(group);
+  async #flush(name: string, group: Group<Item, Result>): Promise<void> {
+    clearTimeout(group.impatience);
+    group.impatience = undefined;
+    const calls = group.waiting;
+    if (calls.length === 0) return;
+    group.waiting = [];
+    group.inFlight++;
     try {
       const results = await this.#send(
-        group,
+        name,
         calls.map((call) => call.item),
       );
       if (results.length !== calls.length)
@@ -46,8 +61,9 @@ export class Coalescer<Item, Result> {
     } catch (error) {
       for (const call of calls) call.reject(error);
     } finally {
-      this.#inFlight.delete(group);
-      if (this.#waiting.has(group)) void this.#next(group);
+      group.inFlight--;
+      if (group.waiting.length > 0) void this.#flush(name, group);
+      else if (group.inFlight === 0) this.#groups.delete(name);
     }
   }
 }

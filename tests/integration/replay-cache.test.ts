@@ -29,9 +29,11 @@ describe.runIf(postgresAvailable())('replay cache in PostgreSQL', () => {
     const cache = new DatabaseReplayCache(db);
     const keys = ['iss-a jti-1', 'iss-a jti-2', 'iss-b jti-1', 'iss-a jti-1', 'iss-b jti-9', 'iss-a jti-2'];
     const answers = await Promise.all(keys.map((key) => cache.remember(key, inAMinute())));
-    // The first alone; the second jti-1 meets the row the first wrote, the second jti-2 its twin in
-    // the same batch.
-    expect(answers).toEqual([true, true, true, false, true, false]);
+    // The first alone, the other five together: jti-1 is accepted once, by whichever statement the
+    // database ran first (the first, unless it hung past the coalescer's patience); the second jti-2
+    // meets its twin in the same batch.
+    expect([answers[0], answers[3]].filter(Boolean)).toHaveLength(1);
+    expect([answers[1], answers[2], answers[4], answers[5]]).toEqual([true, true, true, false]);
     expect(statements).toHaveLength(2);
     const rows = await store.db.query<{ digest: string }>('SELECT digest FROM seen_token');
     expect(rows).toHaveLength(4);

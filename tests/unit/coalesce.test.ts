@@ -1,8 +1,9 @@
 /**
  * Calls that arrive while their group's previous call is with the database go together in the next
- * one; a lone call is sent at once; a failure fails the calls it carried and no others.
+ * one; a lone call is sent at once; no call waits past its patience for one that hangs; a failure
+ * fails the calls it carried and no others.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Coalescer } from '../../src/store/coalesce.ts';
 
 /** A send that records each batch and answers when the test says. */
@@ -22,6 +23,10 @@ function heldSend() {
   const fail = (error: Error) => pending.shift()?.reject(error);
   return { batches, send, answer, fail };
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('Coalescer', () => {
   it('sends a lone call at once, alone', async () => {
@@ -84,5 +89,21 @@ describe('Coalescer', () => {
   it('refuses an answer with fewer results than calls rather than leave a call without one', async () => {
     const coalescer = new Coalescer(async (_group: string, items: number[]) => items.slice(1).map(String));
     await expect(coalescer.add('client a', 1)).rejects.toThrow('0 results for 1 calls');
+  });
+
+  it('sends the waiting calls without the one in flight once their patience is out, as a database that hangs', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const held = heldSend();
+    const coalescer = new Coalescer(held.send, 50);
+    const hanging = coalescer.add('client a', 1);
+    const waiting = [coalescer.add('client a', 2), coalescer.add('client a', 3)];
+    vi.advanceTimersByTime(49);
+    expect(held.batches).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(held.batches.at(-1)).toEqual({ group: 'client a', items: [2, 3] });
+    held.fail(new Error('statement timeout'));
+    held.answer();
+    await expect(hanging).rejects.toThrow('statement timeout');
+    expect(await Promise.all(waiting)).toEqual(['result 2', 'result 3']);
   });
 });

@@ -135,10 +135,12 @@ describe.runIf(postgresAvailable())('per-client rate limit shared in PostgreSQL'
     opened.push(store);
     const { db, statements } = countingStatements(store.db);
     const results = await concurrentCalls(createRateLimiter(5, db), 8);
-    expect(results.slice(0, 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
-    for (const retry of results.slice(5))
+    // Which five pass is the order the database counted them in: the first alone, then the seven that
+    // arrived while it was with the database (or, had it not come back within the coalescer's patience,
+    // beside it).
+    expect(results.filter((r) => r === 'ok')).toHaveLength(5);
+    for (const retry of results.filter((r) => r !== 'ok'))
       expect(retry).toSatisfy((s: unknown) => typeof s === 'number' && s > 0 && s <= 60);
-    // The first call alone, then the seven that arrived while it was with the database.
     expect(statements).toHaveLength(2);
     const rows = await store.db.query<{ points: number }>('SELECT points FROM rate_limit');
     expect(rows).toEqual([{ points: 8 }]);

@@ -3,8 +3,9 @@
  * together in one statement: under load, one round trip for every call that waited instead of one
  * each. A call that finds nothing of its group in flight is sent at once, so a lone call waits no
  * longer than it would alone; and no call waits longer than `patienceMs` for the one in flight, so a
- * database that hangs costs a call its own statement's timeout and no more. Groups are independent
- * (one per rate-limited client, say), and a group is forgotten once nothing of it waits or is in flight.
+ * database that hangs costs a call its own statement's timeout and `patienceMs`, not two timeouts.
+ * Groups are independent (one per rate-limited client, say), and a group is forgotten once nothing of
+ * it waits or is in flight.
  */
 interface Waiting<Item, Result> {
   item: Item;

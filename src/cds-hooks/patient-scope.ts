@@ -19,6 +19,17 @@ export function referencedPatientId(reference: string): string | undefined {
   return match?.[1];
 }
 
+/** Whether a reference string points to the patient: `Patient/<id>` exactly (most do) without a pattern. */
+function pointsTo(reference: string, patientId: string): boolean {
+  if (
+    reference.length === patientId.length + 8 &&
+    reference.startsWith('Patient/') &&
+    reference.endsWith(patientId)
+  )
+    return true;
+  return referencedPatientId(reference) === patientId;
+}
+
 /** Whether a resource belongs to the patient: names that patient, or names no patient at all. */
 export function belongsTo(resource: unknown, patientId: string): boolean {
   if (!isObject(resource)) return true;
@@ -27,15 +38,7 @@ export function belongsTo(resource: unknown, patientId: string): boolean {
     const named = resource[name];
     if (named === undefined || named === null) continue;
     const reference = isObject(named) ? named.reference : undefined;
-    if (typeof reference !== 'string') return false;
-    // The common form first, without a pattern: `Patient/<id>` exactly.
-    if (
-      reference.length === patientId.length + 8 &&
-      reference.startsWith('Patient/') &&
-      reference.endsWith(patientId)
-    )
-      continue;
-    if (referencedPatientId(reference) !== patientId) return false;
+    if (typeof reference !== 'string' || !pointsTo(reference, patientId)) return false;
   }
   return true;
 }

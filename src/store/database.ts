@@ -5,6 +5,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import type { Reply, Request, Statement, WorkerData } from './embedded-worker.ts';
@@ -32,6 +33,9 @@ export interface Database extends Queryable {
 export class StoreUnavailable extends Error {
   override name = 'StoreUnavailable';
 }
+
+/** A wait for the database ran out (for a connection, or for a statement's answer): it hangs. */
+class DatabaseHung extends StoreUnavailable {}
 
 const lockName = 'pvp-cds.lock';
 /** Data directories this process holds: a lock naming our own pid is stale only if it is not here. */
@@ -209,11 +213,19 @@ export interface PostgresOptions {
   /** Longest wait for a connection and longest statement: a database that hangs is a failure. */
   timeoutMs: number;
   onError(error: Error): void;
+  /** The database stopped answering within `timeoutMs` (true), or answers again (false). */
+  onHang?(hanging: boolean): void;
+  /** Pause between two background checks of a database that hangs (default 500 ms). */
+  probePauseMs?: number;
 }
 
 function unavailable(error: unknown): never {
   if (error instanceof StoreUnavailable) throw error;
   const code = (error as { code?: unknown }).code;
+  // node-postgres' own timeouts (the pool's wait for a connection, the connection's, the statement's
+  // read) carry no SQLSTATE: the server sent nothing. A statement the server cancels is 57014.
+  if (code === undefined && error instanceof Error && /timeout/i.test(error.message))
+    throw new DatabaseHung('database unavailable (no answer within its timeout)');
   // SQLSTATE classes 08 (connection), 53 (resources), 57 (operator intervention: shutdown, timeout)
   // and Node's socket errors mean the database, not the statement, failed.
   if (typeof code === 'string' && /^(08|53|57)|^E[A-Z]+$/.test(code))
@@ -223,13 +235,59 @@ function unavailable(error: unknown): never {
   throw error;
 }
 
+/**
+ * A database that hangs answers nothing, not even an error, so each statement would wait out the
+ * timeout and every hook call would be that much late. Once a wait has run out, the statements that
+ * follow fail at once as unavailable, while one `SELECT 1` at a time, in the background, finds out
+ * when the database answers again; its first answer lets statements through again. A statement that
+ * is only slow does not count: the server cancels it first (`statement_timeout` is 90% of the
+ * timeout) and so answers.
+ */
+function hangGuard(probe: () => Promise<unknown>, options: Pick<PostgresOptions, 'onHang' | 'probePauseMs'>) {
+  const pauseMs = options.probePauseMs ?? 500;
+  let hanging = false;
+  let closed = false;
+  const watch = async () => {
+    while (!closed) {
+      try {
+        await probe();
+      } catch {
+        await sleep(pauseMs, undefined, { ref: false });
+        continue;
+      }
+      hanging = false;
+      options.onHang?.(false);
+      return;
+    }
+  };
+  return {
+    async guarded<T>(work: () => Promise<T>): Promise<T> {
+      if (hanging)
+        throw new StoreUnavailable('database unavailable (not answering; checked in the background)');
+      try {
+        return await work();
+      } catch (error) {
+        if (error instanceof DatabaseHung && !hanging && !closed) {
+          hanging = true;
+          options.onHang?.(true);
+          void watch();
+        }
+        throw error;
+      }
+    },
+    close() {
+      closed = true;
+    },
+  };
+}
+
 export function openPostgres(options: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
     connectionTimeoutMillis: options.timeoutMs,
     query_timeout: options.timeoutMs,
-    statement_timeout: options.timeoutMs,
+    statement_timeout: Math.floor(options.timeoutMs * 0.9),
     idleTimeoutMillis: 30_000,
     application_name: 'pvp-cds',
   });
@@ -245,45 +303,56 @@ export function openPostgres(options: PostgresOptions): Database {
   const script = async (q: pg.Pool | pg.PoolClient, sql: string) => {
     await run(q, sql);
   };
+  const { guarded, close } = hangGuard(() => pool.query('SELECT 1'), options);
+  const transaction = async <T>(work: (tx: Queryable) => Promise<T>): Promise<T> => {
+    const client = await pool.connect().catch(unavailable);
+    // A checked-out client has no pool listener: its connection dying between statements would
+    // otherwise be an uncaught 'error' event that ends the process. The statement in flight fails.
+    let lost: Error | undefined;
+    const onLost = (error: Error) => {
+      lost = error;
+      options.onError(error);
+    };
+    client.on('error', onLost);
+    let broken: unknown;
+    try {
+      await run(client, 'BEGIN');
+      const result = await work({
+        query: (sql, params) => run(client, sql, params),
+        script: (sql) => script(client, sql),
+      });
+      await run(client, 'COMMIT');
+      return result;
+    } catch (error) {
+      // A connection that hangs is not asked for a rollback (another wait): it is closed, and the
+      // server rolls the transaction back.
+      broken =
+        error instanceof DatabaseHung
+          ? error
+          : await client.query('ROLLBACK').then(
+              () => undefined,
+              (rollbackError: unknown) => rollbackError,
+            );
+      throw error;
+    } finally {
+      client.removeListener('error', onLost);
+      client.release(lost ?? (broken instanceof Error ? broken : undefined));
+    }
+  };
   return {
     engine: 'postgres',
-    query: (sql, params) => run(pool, sql, params),
-    script: (sql) => script(pool, sql),
-    async transaction(work) {
-      const client = await pool.connect().catch(unavailable);
-      // A checked-out client has no pool listener: its connection dying between statements would
-      // otherwise be an uncaught 'error' event that ends the process. The statement in flight fails.
-      let lost: Error | undefined;
-      const onLost = (error: Error) => {
-        lost = error;
-        options.onError(error);
-      };
-      client.on('error', onLost);
-      let broken: unknown;
-      try {
-        await run(client, 'BEGIN');
-        const result = await work({
-          query: (sql, params) => run(client, sql, params),
-          script: (sql) => script(client, sql),
-        });
-        await run(client, 'COMMIT');
-        return result;
-      } catch (error) {
-        broken = await client.query('ROLLBACK').then(
-          () => undefined,
-          (rollbackError: unknown) => rollbackError,
-        );
-        throw error;
-      } finally {
-        client.removeListener('error', onLost);
-        client.release(lost ?? (broken instanceof Error ? broken : undefined));
-      }
+    query: (sql, params) => guarded(() => run(pool, sql, params)),
+    script: (sql) => guarded(() => script(pool, sql)),
+    transaction: (work) => guarded(() => transaction(work)),
+    atomically: (statements) =>
+      guarded(() =>
+        transaction(async (tx) => {
+          for (const { sql, params } of statements) await tx.query(sql, params);
+        }),
+      ),
+    close: () => {
+      close();
+      return pool.end();
     },
-    async atomically(statements) {
-      await this.transaction(async (tx) => {
-        for (const { sql, params } of statements) await tx.query(sql, params);
-      });
-    },
-    close: () => pool.end(),
   };
 }

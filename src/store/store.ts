@@ -31,6 +31,13 @@ export async function openDatabase(settings: StoreSettings, logger: Logger): Pro
     poolSize: settings.databasePoolSize,
     timeoutMs: settings.databaseTimeoutMs,
     onError: (error) => logger.warn({ error: error.name }, 'idle database connection failed'),
+    onHang: (hanging) =>
+      hanging
+        ? logger.warn(
+            { timeoutMs: settings.databaseTimeoutMs },
+            'the database did not answer in time: its statements fail at once until it answers again',
+          )
+        : logger.info('the database answers again'),
   });
 }
 

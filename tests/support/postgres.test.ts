@@ -1,8 +1,8 @@
 /**
  * The PostgreSQL harness (tests/support/postgres-setup.ts and postgres.ts) works: fresh databases are
  * real, empty and distinct, and the TCP proxy forwards, cuts and restores connections like a database
- * that goes down and comes back. Without PostgreSQL binaries the globalSetup warned (or, with CI=true,
- * failed the run), so the tests only run when a server is there.
+ * that goes down and comes back, and stalls them like one that hangs. Without PostgreSQL binaries the
+ * globalSetup warned (or, with CI=true, failed the run), so the tests only run when a server is there.
  */
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -81,5 +81,23 @@ describe.runIf(postgresAvailable())('PostgreSQL test harness', () => {
     proxy.restore();
     const later = await connected(proxy.url);
     expect((await later.query('select 2 as two')).rows).toEqual([{ two: 2 }]);
+  });
+
+  it('stalls connections, open and new, and lets them go on restore', async () => {
+    const proxy = await proxyTo(await freshDatabaseUrl());
+    const open = await connected(proxy.url);
+    proxy.stall();
+    const settled = { query: false, connect: false };
+    const query = open.query('select 1 as one').finally(() => {
+      settled.query = true;
+    });
+    const connecting = connected(proxy.url).finally(() => {
+      settled.connect = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(settled).toEqual({ query: false, connect: false });
+    proxy.restore();
+    expect((await query).rows).toEqual([{ one: 1 }]);
+    expect((await (await connecting).query('select 2 as two')).rows).toEqual([{ two: 2 }]);
   });
 });

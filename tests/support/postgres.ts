@@ -47,7 +47,12 @@ export interface TcpProxy {
    * each new connection as soon as it is accepted, until `restore()`.
    */
   cut(): void;
-  /** Forwards new connections again. */
+  /**
+   * Like a database that hangs (a frozen server, a network path that drops every packet): every
+   * connection, open or new, stays open and nothing passes in either direction, until `restore()`.
+   */
+  stall(): void;
+  /** Forwards again: new connections, and what stalled connections held back. */
   restore(): void;
   /** Destroys every connection and stops listening. */
   close(): Promise<void>;
@@ -59,27 +64,56 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const targetHost = target.hostname.replace(/^\[(.*)\]$/, '$1');
   const targetPort = Number(target.port || 5432);
   const sockets = new Set<Socket>();
-  let down = false;
+  /** Connections forwarded, to hold back while stalled and let go on restore. */
+  const pairs = new Set<[Socket, Socket]>();
+  /** Connections accepted while stalled, to forward on restore. */
+  const held = new Set<Socket>();
+  let state: 'forwarding' | 'down' | 'stalled' = 'forwarding';
 
   const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   };
 
+  const flow = (pair: [Socket, Socket]) => {
+    pair[0].pipe(pair[1]);
+    pair[1].pipe(pair[0]);
+  };
+  const holdBack = ([client, upstream]: [Socket, Socket]) => {
+    client.unpipe(upstream);
+    upstream.unpipe(client);
+    client.pause();
+    upstream.pause();
+  };
+
+  const forward = (client: Socket) => {
+    const upstream = connect(targetPort, targetHost);
+    track(upstream);
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => {
+      pairs.delete(pair);
+      upstream.destroy();
+    });
+    upstream.on('close', () => client.destroy());
+    flow(pair);
+  };
+
   const server = createServer((client) => {
     client.on('error', () => {});
-    if (down) {
+    if (state === 'down') {
       client.destroy();
       return;
     }
     track(client);
-    const upstream = connect(targetPort, targetHost);
-    track(upstream);
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    if (state === 'forwarding') {
+      forward(client);
+      return;
+    }
+    client.pause();
+    held.add(client);
+    client.on('close', () => held.delete(client));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -98,14 +132,23 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   return {
     url: url.toString(),
     cut() {
-      down = true;
+      state = 'down';
       destroyAll();
     },
+    stall() {
+      state = 'stalled';
+      for (const pair of pairs) holdBack(pair);
+    },
     restore() {
-      down = false;
+      const wasStalled = state === 'stalled';
+      state = 'forwarding';
+      if (!wasStalled) return;
+      for (const pair of pairs) flow(pair);
+      for (const client of held) forward(client);
+      held.clear();
     },
     close() {
-      down = true;
+      state = 'down';
       destroyAll();
       return new Promise<void>((resolve, reject) =>
         server.close((error) => (error ? reject(error) : resolve())),

@@ -22,7 +22,7 @@ import { clientAuth } from './client-auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { explainRoute } from './explain-route.ts';
 import { feedbackRoute } from './feedback-route.ts';
-import { type HookLog, type HookRouteOptions, hookLogOf, hookRoute } from './hook-route.ts';
+import { type HookLog, type HookRouteOptions, hookLogOf, hookRoute, stampArrival } from './hook-route.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { modelsRouter } from './models-route.ts';
 import { operationsRouter } from './operations-routes.ts';
@@ -112,6 +112,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(
+    stampArrival,
     helmet({
       // JSON for machines; the pages set their own policy (src/pages/page-frame.ts).
       contentSecurityPolicy: {

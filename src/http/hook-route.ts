@@ -78,12 +78,20 @@ function mayCall(res: Response, fhirServer: string): boolean {
 }
 
 /**
- * FHIR_DEADLINE_MS bounds the whole answer: the reads stop at 90% of it, leaving the rest, and the 10%
- * over it that callers tolerate, for scoring what arrived (a few ms usually; some hundreds at the caps).
+ * FHIR_DEADLINE_MS bounds the whole answer, from the call's arrival: the reads stop at 90% of it,
+ * leaving the rest, and the 10% over it that callers tolerate, for scoring what arrived (a few ms
+ * usually; some hundreds at the caps). What the call waited for before its reads (a slow upload, a
+ * JWK Set fetched for a new key, a busy event loop) is taken from the reads' share.
  */
 function readsDeadlineMs(config: Config): number {
   return Math.floor(config.fhirDeadlineMs * 0.9);
 }
+
+/** First on the app: a call's arrival (its headers read), which its deadline counts from. */
+export const stampArrival: RequestHandler = (_req, res, next) => {
+  res.locals.arrivedAt = performance.now();
+  next();
+};
 
 /** Keys that read one resource of the patient in context (`Patient/{{context.patientId}}`): empty is unusable. */
 function readsOfThePatient(service: CdsService<BaseContext>): string[] {
@@ -112,7 +120,7 @@ function unavailableReason(
   }
   if (call.signal.aborted) {
     const { fhirDeadlineMs } = call.config;
-    return `The FHIR server did not answer within ${readsDeadlineMs(call.config)} ms, the reads' share of the ${fhirDeadlineMs} ms deadline: ${detail}.`;
+    return `The FHIR server did not answer within ${readsDeadlineMs(call.config)} ms, the reads' share of the ${fhirDeadlineMs} ms deadline (counted from the call's arrival): ${detail}.`;
   }
   return `The FHIR server could not provide them: ${detail}.`;
 }
@@ -172,8 +180,10 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       if (!res.writableFinished) callerGone.abort();
     });
     // Without a FHIR server to read from there is no deadline to keep (nor a timer to make).
+    const arrived = (res.locals.arrivedAt as number | undefined) ?? performance.now();
+    const readsLeftMs = Math.max(0, Math.floor(readsDeadlineMs(config) - (performance.now() - arrived)));
     const signal = reader
-      ? AbortSignal.any([AbortSignal.timeout(readsDeadlineMs(config)), callerGone.signal])
+      ? AbortSignal.any([AbortSignal.timeout(readsLeftMs), callerGone.signal])
       : callerGone.signal;
     const started = performance.now();
     const outcome = await resolvePrefetch({

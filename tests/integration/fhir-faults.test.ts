@@ -2,6 +2,7 @@
  * Prefetch against a real FHIR server process misbehaving: errors, slowness, paging, absence; the
  * four legal prefetch cases of CDS Hooks; and what the logs say (never the patient or the token).
  */
+import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../support/app.ts';
 import { readFixture, startFhirServer, type TestFhirServer } from '../support/fhir-server.ts';
@@ -73,6 +74,42 @@ describe('FHIR server faults', () => {
     expect(status).toBe(412);
     expect(JSON.stringify(body)).toMatch(/did not answer within 360 ms/);
     expect(performance.now() - started).toBeLessThan(2500);
+  });
+
+  it("412 within the deadline counted from the call's arrival, even when its body came slowly", async () => {
+    fhir.setFaults({ delayMs: 3000 });
+    const slowApp = await startApp({ FHIR_DEADLINE_MS: '1000' });
+    try {
+      const body = Buffer.from(
+        JSON.stringify(await hookBody('patient-view', patientId, { fhirServer: fhir.baseUrl })),
+      );
+      const started = performance.now();
+      // The EHR's upload takes 600 ms: its headers and half the body, then the rest.
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const call = request(
+          `${slowApp.url}/cds-services/pvp-risk-patient-view`,
+          { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+          (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => {
+              text += chunk;
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+          },
+        );
+        call.on('error', reject);
+        call.write(body.subarray(0, body.length / 2));
+        setTimeout(() => call.end(body.subarray(body.length / 2)), 600);
+      });
+      const ms = performance.now() - started;
+      expect(answer.status).toBe(412);
+      expect(answer.text).toMatch(/did not answer within 900 ms, the reads' share of the 1000 ms deadline/);
+      // Within the deadline and the 10% callers tolerate; the reads alone would have ended at 600 + 900.
+      expect(ms).toBeLessThan(1100);
+    } finally {
+      await slowApp.close();
+    }
   });
 
   it('412 when the server cannot be reached at all', async () => {

@@ -3,9 +3,12 @@
  * directory, so `npm start` needs nothing else) and a PostgreSQL server through a node-postgres pool
  * (`DATABASE_URL`, for several replicas). Everything above this module sees only `Database`.
  */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import type { Reply, Request, Statement, WorkerData } from './embedded-worker.ts';
@@ -97,21 +100,32 @@ function embeddedWorker(data: WorkerData): Worker {
 }
 
 /**
- * A new data directory is created (initdb) by a thread of its own, ended before the database is
- * opened: creating it takes about 400 MB that PGlite's memory, which never shrinks, would keep for
- * the life of the process (bench/README.md, "Memory of the embedded database").
+ * A new data directory is created (initdb) by a process of its own, which has exited before the
+ * database is opened: creating it takes about 400 MB that PGlite's memory, which never shrinks, would
+ * keep for the life of the process, and a thread of ours that did it left about 90 MB to the process
+ * after it ended (bench/README.md, "Memory of the embedded database"). The process gets no
+ * environment and none of our Node options: it needs neither, and they may hold secrets.
  */
 async function initialise(dataDir: string): Promise<void> {
-  const worker = embeddedWorker({ dataDir, initialiseOnly: true });
+  const child = fork(fileURLToPath(new URL('./embedded-worker.ts', import.meta.url)), [dataDir], {
+    env: {},
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+  });
   try {
-    await opened(worker);
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      child.once('message', (message: Reply) => resolve(message));
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the creating process exited with ${code}`)));
+    });
+    if (!reply.ok) throw embeddedError(reply.error);
+    if (child.exitCode === null) await once(child, 'exit');
   } catch (error) {
+    child.kill();
     const { name, code } = error as { name: string; code?: string };
     throw new Error(
       `DATA_DIR ${dataDir}: the embedded database could not be created there (${name}${code ? ` ${code}` : ''})`,
     );
-  } finally {
-    await worker.terminate();
   }
 }
 

@@ -3,6 +3,8 @@
  * so that its CPU (a quarter of a hook's, when every card is recorded) is not the event loop's that
  * answers the hooks. The parent (`openEmbedded` in database.ts) sends statements, transaction steps or a
  * whole transaction's statements as messages and receives rows or an error's name, message and SQLSTATE.
+ * Run as a process of its own (`node embedded-worker.ts <dataDir>`, with an IPC channel), it creates a
+ * new data directory, says so and exits (database.ts `initialise`).
  */
 import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -24,16 +26,20 @@ export interface Statement {
 
 export interface WorkerData {
   dataDir: string;
-  /** Create the data directory, close it and say so: nothing else (database.ts `initialise`). */
-  initialiseOnly?: boolean;
 }
 
 export type Reply =
   | { id: number; ok: true; rows?: unknown[] }
   | { id: number; ok: false; error: { name: string; message: string; code?: string }; closed: boolean };
 
-const port = parentPort;
-if (!port) throw new Error('embedded-worker.ts runs as a worker thread');
+/** A process of its own only creates the data directory named by its argument. */
+const initialiseOnly = parentPort === null;
+/** As a process: the one reply, then the channel closed, so that the process ends. */
+const answer = (reply: Reply) => process.send?.(reply, () => process.disconnect());
+if (initialiseOnly && (!process.send || !process.argv[2]))
+  throw new Error(
+    'embedded-worker.ts runs as a worker thread, or as a process with an IPC channel and a data directory',
+  );
 
 class RolledBack extends Error {}
 
@@ -45,7 +51,7 @@ class RolledBack extends Error {}
 // shared buffers instead of 128 for the ledger's few small tables: the operating system's page cache
 // keeps the files read.
 setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
-const { dataDir, initialiseOnly } = workerData as WorkerData;
+const dataDir = initialiseOnly ? (process.argv[2] as string) : (workerData as WorkerData).dataDir;
 const open = PGlite.create(dataDir, {
   startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
 });
@@ -133,11 +139,12 @@ async function handle(db: PGlite, request: Request): Promise<Reply> {
 
 open.then(
   async (db) => {
-    if (initialiseOnly) {
+    if (!parentPort) {
       await db.close();
-      port.postMessage({ id: 0, ok: true } satisfies Reply);
+      answer({ id: 0, ok: true });
       return;
     }
+    const port = parentPort;
     port.on('message', (request: Request) => {
       handle(db, request).then(
         (reply) => port.postMessage(reply),
@@ -146,5 +153,8 @@ open.then(
     });
     port.postMessage({ id: 0, ok: true } satisfies Reply);
   },
-  (error: unknown) => port.postMessage(failure(0, error, true)),
+  (error: unknown) => {
+    if (parentPort) parentPort.postMessage(failure(0, error, true));
+    else answer(failure(0, error, true));
+  },
 );

@@ -179,9 +179,9 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
     res.once('close', () => {
       if (!res.writableFinished) callerGone.abort();
     });
-    // Without a FHIR server to read from there is no deadline to keep (nor a timer to make).
     const arrived = (res.locals.arrivedAt as number | undefined) ?? performance.now();
     const readsLeftMs = Math.max(0, Math.floor(readsDeadlineMs(config) - (performance.now() - arrived)));
+    // Without a FHIR server to read from there is no deadline to keep (nor a timer to make).
     const signal = reader
       ? AbortSignal.any([AbortSignal.timeout(readsLeftMs), callerGone.signal])
       : callerGone.signal;

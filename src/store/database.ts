@@ -3,7 +3,7 @@
  * directory, so `npm start` needs nothing else) and a PostgreSQL server through a node-postgres pool
  * (`DATABASE_URL`, for several replicas). Everything above this module sees only `Database`.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -113,12 +113,7 @@ async function initialise(dataDir: string): Promise<void> {
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
   });
   try {
-    const reply = await new Promise<Reply>((resolve, reject) => {
-      child.once('message', (message: Reply) => resolve(message));
-      child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`the creating process exited with ${code}`)));
-    });
-    if (!reply.ok) throw embeddedError(reply.error);
+    await opened(child);
     if (child.exitCode === null) await once(child, 'exit');
   } catch (error) {
     child.kill();
@@ -129,10 +124,13 @@ async function initialise(dataDir: string): Promise<void> {
   }
 }
 
-/** Waits for the thread's first message: its database is open (or created), or why it is not. */
-async function opened(worker: Worker): Promise<void> {
+/**
+ * Waits for the first message of the database's thread, or of the process creating its directory: the
+ * database is open (or created), or why it is not.
+ */
+async function opened(worker: Worker | ChildProcess): Promise<void> {
   const reply = await new Promise<Reply>((resolve, reject) => {
-    worker.once('message', resolve);
+    worker.once('message', (reply: Reply) => resolve(reply));
     worker.once('error', (error) =>
       reject(new StoreUnavailable(`the embedded database failed: ${error.name}`)),
     );

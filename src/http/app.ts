@@ -22,7 +22,14 @@ import { clientAuth } from './client-auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { explainRoute } from './explain-route.ts';
 import { feedbackRoute } from './feedback-route.ts';
-import { type HookLog, type HookRouteOptions, hookLogOf, hookRoute, stampArrival } from './hook-route.ts';
+import {
+  arrivedAt,
+  type HookLog,
+  type HookRouteOptions,
+  hookLogOf,
+  hookRoute,
+  stampArrival,
+} from './hook-route.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { modelsRouter } from './models-route.ts';
 import { operationsRouter } from './operations-routes.ts';
@@ -81,9 +88,8 @@ function unmatchedRoute(path: string): string {
  */
 function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
-    const started = performance.now();
     res.once('finish', () => {
-      const ms = performance.now() - started;
+      const ms = performance.now() - arrivedAt(res);
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : unmatchedRoute(req.path);
       const status = res.statusCode;
       const hook: HookLog | undefined = hookLogOf(res);

@@ -87,11 +87,21 @@ function readsDeadlineMs(config: Config): number {
   return Math.floor(config.fhirDeadlineMs * 0.9);
 }
 
-/** First on the app: a call's arrival (its headers read), which its deadline counts from. */
+/** First on the app: a call's arrival (its headers read), which its deadline and its logged time count from. */
 export const stampArrival: RequestHandler = (_req, res, next) => {
   res.locals.arrivedAt = performance.now();
   next();
 };
+
+/** `performance.now()` at the request's arrival (now, for an app without `stampArrival`). */
+export function arrivedAt(res: Response): number {
+  return (res.locals.arrivedAt as number | undefined) ?? performance.now();
+}
+
+/** What is left of the reads' share of the deadline, counted from the call's arrival. */
+function readsLeftMs(config: Config, res: Response): number {
+  return Math.max(0, Math.floor(readsDeadlineMs(config) - (performance.now() - arrivedAt(res))));
+}
 
 /** Keys that read one resource of the patient in context (`Patient/{{context.patientId}}`): empty is unusable. */
 function readsOfThePatient(service: CdsService<BaseContext>): string[] {
@@ -179,11 +189,9 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
     res.once('close', () => {
       if (!res.writableFinished) callerGone.abort();
     });
-    const arrived = (res.locals.arrivedAt as number | undefined) ?? performance.now();
-    const readsLeftMs = Math.max(0, Math.floor(readsDeadlineMs(config) - (performance.now() - arrived)));
     // Without a FHIR server to read from there is no deadline to keep (nor a timer to make).
     const signal = reader
-      ? AbortSignal.any([AbortSignal.timeout(readsLeftMs), callerGone.signal])
+      ? AbortSignal.any([AbortSignal.timeout(readsLeftMs(config, res)), callerGone.signal])
       : callerGone.signal;
     const started = performance.now();
     const outcome = await resolvePrefetch({

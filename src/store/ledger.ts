@@ -3,7 +3,9 @@
  * tier, points, factor ids, locale, time, hook instance), never a patient identifier. Recording happens
  * after the answer has gone and never fails it: answers of the last few milliseconds are written
  * together, and a card whose record could not be written is counted, logged, and remembered for a
- * while so that its feedback is told why it cannot be counted.
+ * while so that its feedback is told why it cannot be counted. An answer waits as its rows' JSON text,
+ * not as its cards: the cards' objects die with the answer, and the heap's young generation does not
+ * copy them while they wait (bench/README.md, "Garbage collection").
  */
 import { createHmac } from 'node:crypto';
 import { type AssessmentExtension, extensionKey } from '../cards/card-frame.ts';
@@ -77,6 +79,16 @@ interface SuggestionRow {
   label: string;
 }
 
+/** A hook answer waiting to be written: its cards' uuids, and its rows as JSON text. */
+interface Pending {
+  service: string;
+  cardUuids: string[];
+  /** The rows' objects, comma-separated: a JSON array's text without its brackets. */
+  cards: string;
+  /** The same for the suggestions' rows; empty when the cards suggest nothing. */
+  suggestions: string;
+}
+
 const insertCards = `
   INSERT INTO issued_card (card_uuid, service, kind, indicator, model, model_version, tier, points, factors,
     assessment, override_reasons, locale, hook_instance, patient_key, issued_at)
@@ -98,7 +110,7 @@ export class CardLedger {
   readonly #logger: Logger;
   readonly #secret: string | undefined;
   /** Hook answers whose cards wait to be written. */
-  #queue: IssuedCards[] = [];
+  #queue: Pending[] = [];
   #queuedCards = 0;
   #flushing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -139,12 +151,20 @@ export class CardLedger {
   /** Queues the cards for recording; returns at once. Failures are counted and logged, never thrown. */
   record(issued: IssuedCards): void {
     if (issued.cards.length === 0) return;
-    if (this.#queuedCards + issued.cards.length > maxQueuedCards) {
-      this.#lose([issued], 'too many records waiting for the database');
+    const cardUuids = issued.cards.map((card) => card.uuid);
+    if (this.#queuedCards + cardUuids.length > maxQueuedCards) {
+      this.#lose([{ service: issued.service, cardUuids }], 'too many records waiting for the database');
       return;
     }
-    this.#queue.push(issued);
-    this.#queuedCards += issued.cards.length;
+    let rows: Pick<Pending, 'cards' | 'suggestions'>;
+    try {
+      rows = this.#rows(issued);
+    } catch (error) {
+      this.#lose([{ service: issued.service, cardUuids }], error instanceof Error ? error.name : 'error');
+      return;
+    }
+    this.#queue.push({ service: issued.service, cardUuids, ...rows });
+    this.#queuedCards += cardUuids.length;
     this.#timer ??= setTimeout(() => this.#flush(), flushDelayMs);
   }
 
@@ -154,7 +174,7 @@ export class CardLedger {
     this.#timer = undefined;
     if (this.#flushing || this.#queue.length === 0) return;
     const batch = this.#queue.splice(0, maxBatch);
-    this.#queuedCards -= batch.reduce((sum, issued) => sum + issued.cards.length, 0);
+    this.#queuedCards -= batch.reduce((sum, pending) => sum + pending.cardUuids.length, 0);
     this.#flushing = this.#write(batch)
       .catch((error: unknown) => this.#lose(batch, error instanceof Error ? error.name : 'error'))
       .finally(() => {
@@ -170,55 +190,70 @@ export class CardLedger {
       .digest('base64url');
   }
 
-  async #write(batch: IssuedCards[]): Promise<void> {
+  /** The answer's rows, as the text of JSON arrays without their brackets. */
+  #rows(issued: IssuedCards): Pick<Pending, 'cards' | 'suggestions'> {
+    const patientKey = this.#patientKey(issued.patient);
+    const issuedAt = issued.issuedAt.toISOString();
     const cards: CardRow[] = [];
     const suggestions: SuggestionRow[] = [];
-    for (const issued of batch) {
-      const patientKey = this.#patientKey(issued.patient);
-      for (const card of issued.cards) {
-        const assessment = card.extension?.[extensionKey] as AssessmentExtension | undefined;
-        cards.push({
+    for (const card of issued.cards) {
+      const assessment = card.extension?.[extensionKey] as AssessmentExtension | undefined;
+      cards.push({
+        card_uuid: card.uuid,
+        service: issued.service,
+        kind: assessment?.kind ?? 'unknown',
+        indicator: card.indicator,
+        model: assessment?.model ?? null,
+        model_version: assessment?.model ? (issued.modelVersions[assessment.model] ?? null) : null,
+        tier: assessment?.tier ?? null,
+        points: assessment?.points ?? null,
+        factors: assessment?.factors.map((f) => f.id) ?? [],
+        assessment: assessment?.model
+          ? { factors: assessment.factors, notAssessed: assessment.notAssessed }
+          : null,
+        override_reasons: card.overrideReasons?.map((r) => r.code ?? '') ?? [],
+        locale: issued.locale,
+        hook_instance: issued.hookInstance,
+        patient_key: patientKey,
+        issued_at: issuedAt,
+      });
+      for (const suggestion of card.suggestions ?? [])
+        suggestions.push({
+          suggestion_uuid: suggestion.uuid,
           card_uuid: card.uuid,
-          service: issued.service,
-          kind: assessment?.kind ?? 'unknown',
-          indicator: card.indicator,
-          model: assessment?.model ?? null,
-          model_version: assessment?.model ? (issued.modelVersions[assessment.model] ?? null) : null,
-          tier: assessment?.tier ?? null,
-          points: assessment?.points ?? null,
-          factors: assessment?.factors.map((f) => f.id) ?? [],
-          assessment: assessment?.model
-            ? { factors: assessment.factors, notAssessed: assessment.notAssessed }
-            : null,
-          override_reasons: card.overrideReasons?.map((r) => r.code ?? '') ?? [],
-          locale: issued.locale,
-          hook_instance: issued.hookInstance,
-          patient_key: patientKey,
-          issued_at: issued.issuedAt.toISOString(),
+          ...suggestionKey(suggestion),
         });
-        for (const suggestion of card.suggestions ?? [])
-          suggestions.push({
-            suggestion_uuid: suggestion.uuid,
-            card_uuid: card.uuid,
-            ...suggestionKey(suggestion),
-          });
-      }
     }
+    return {
+      cards: JSON.stringify(cards).slice(1, -1),
+      suggestions: JSON.stringify(suggestions).slice(1, -1),
+    };
+  }
+
+  async #write(batch: Pending[]): Promise<void> {
+    const suggestions = batch.filter((pending) => pending.suggestions !== '');
     await this.#db.atomically([
-      { sql: insertCards, params: [JSON.stringify(cards)] },
-      ...(suggestions.length > 0 ? [{ sql: insertSuggestions, params: [JSON.stringify(suggestions)] }] : []),
+      { sql: insertCards, params: [`[${batch.map((pending) => pending.cards).join(',')}]`] },
+      ...(suggestions.length > 0
+        ? [
+            {
+              sql: insertSuggestions,
+              params: [`[${suggestions.map((pending) => pending.suggestions).join(',')}]`],
+            },
+          ]
+        : []),
     ]);
   }
 
-  #lose(batch: IssuedCards[], why: string): void {
-    const cards = batch.flatMap((issued) => issued.cards);
-    this.#lostCount += cards.length;
-    for (const card of cards) {
-      this.#lost.add(card.uuid);
+  #lose(batch: Array<Pick<Pending, 'service' | 'cardUuids'>>, why: string): void {
+    const uuids = batch.flatMap((pending) => pending.cardUuids);
+    this.#lostCount += uuids.length;
+    for (const uuid of uuids) {
+      this.#lost.add(uuid);
       if (this.#lost.size > maxRemembered) this.#lost.delete(this.#lost.values().next().value as string);
     }
-    this.#unlogged.cards += cards.length;
-    for (const issued of batch) this.#unlogged.services.add(issued.service);
+    this.#unlogged.cards += uuids.length;
+    for (const pending of batch) this.#unlogged.services.add(pending.service);
     this.#unlogged.why.add(why);
     if (this.#lossLog) return;
     this.#logLoss();

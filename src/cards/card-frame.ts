@@ -3,10 +3,10 @@
  * behind a care-gap card), a risk card's link to the picture of its assessment, override reasons on
  * warnings, and the machine-readable assessment extension.
  */
-import { randomUUID } from 'node:crypto';
 import type { Card, Suggestion } from '../cds-hooks/schemas.ts';
 import type { Probability } from '../clinical/calibration.ts';
 import type { Assessment } from '../clinical/model.ts';
+import { timeOrderedUuid } from './card-uuid.ts';
 import { fill, type Wording, word } from './wording.ts';
 
 export type CardKind =
@@ -121,7 +121,7 @@ function clip(summary: string): string {
 }
 
 export function frameCard(content: CardContent, context: CardContext): Card {
-  const uuid = randomUUID();
+  const uuid = timeOrderedUuid();
   return {
     uuid,
     summary: clip(content.summary),

@@ -3,11 +3,11 @@
  * and CPT/LOINC as listed in CLINICAL.md or checked in src/clinical/terminology/README.md; the order
  * text is the card wording's.
  */
-import { randomUUID } from 'node:crypto';
 import type { MedicationRequest, ServiceRequest } from 'fhir/r4';
 import type { Suggestion } from '../cds-hooks/schemas.ts';
 import { SYSTEMS } from '../clinical/terminology/code-systems.ts';
 import type { CardContext } from './card-frame.ts';
+import { timeOrderedUuid } from './card-uuid.ts';
 import { fill, word } from './wording.ts';
 
 export type SuggestedDrug = 'alendronate' | 'risedronate' | 'zoledronic-acid' | 'denosumab';
@@ -37,7 +37,7 @@ function suggestion(
 ): Suggestion {
   return {
     label,
-    uuid: randomUUID(),
+    uuid: timeOrderedUuid(),
     isRecommended: recommended,
     actions: orders.map(({ description, resource }) => ({
       type: 'create' as const,

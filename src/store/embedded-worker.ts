@@ -34,8 +34,12 @@ export type Reply =
 
 /** A process of its own only creates the data directory named by its argument. */
 const initialiseOnly = parentPort === null;
-/** As a process: the one reply, then the channel closed, so that the process ends. */
-const answer = (reply: Reply) => process.send?.(reply, () => process.disconnect());
+/**
+ * The first reply (open, created, or why not): to the thread's parent, or as a process over its IPC
+ * channel, which is then closed so that the process ends.
+ */
+const firstReply = (reply: Reply) =>
+  parentPort ? parentPort.postMessage(reply) : process.send?.(reply, () => process.disconnect());
 if (initialiseOnly && (!process.send || !process.argv[2]))
   throw new Error(
     'embedded-worker.ts runs as a worker thread, or as a process with an IPC channel and a data directory',
@@ -141,7 +145,7 @@ open.then(
   async (db) => {
     if (!parentPort) {
       await db.close();
-      answer({ id: 0, ok: true });
+      firstReply({ id: 0, ok: true });
       return;
     }
     const port = parentPort;
@@ -151,10 +155,7 @@ open.then(
         (error: unknown) => port.postMessage(failure(request.id, error, db.closed)),
       );
     });
-    port.postMessage({ id: 0, ok: true } satisfies Reply);
+    firstReply({ id: 0, ok: true });
   },
-  (error: unknown) => {
-    if (parentPort) parentPort.postMessage(failure(0, error, true));
-    else answer(failure(0, error, true));
-  },
+  (error: unknown) => firstReply(failure(0, error, true)),
 );

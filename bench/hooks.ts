@@ -34,6 +34,7 @@ import { heavyPatient } from './heavy-patient.ts';
 import { memoryLimit } from './memory-limit.ts';
 import { canStartPostgres, startPostgres } from './postgres.ts';
 import { benchServiceEnv } from './service-env.ts';
+import { type CpuPerRequest, cpuPerRequest, threadTicks } from './thread-cpu.ts';
 
 const runSeconds = Number(process.env.BENCH_SECONDS ?? 5);
 const runWarmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
@@ -255,6 +256,8 @@ interface Row {
   timeouts: number;
   peakRssMb: number;
   peakRssHow: 'VmHWM' | 'sampled VmRSS';
+  /** CPU of the measured process per answered request, by thread (bench/thread-cpu.ts); not in runs before 2026-12-07's sixth. */
+  cpuUsPerRequest?: CpuPerRequest;
   measured: string;
   [extra: string]: unknown;
 }
@@ -345,12 +348,14 @@ async function measure(scenario: Scenario, measured: Proc): Promise<void> {
     let expectedNon2xx = 0;
     const expected = new Set(scenario.expected ?? []);
     const peak = await peakTracker(measured.pid);
+    const ticks = await threadTicks(measured.pid);
     const started = performance.now();
     const result = await cannon(scenario.load, c, seconds, (status, ms) => {
       latencies.push(ms);
       if (expected.has(status)) expectedNon2xx++;
     });
     const elapsed = (performance.now() - started) / 1000;
+    const cpu = cpuPerRequest(ticks, await threadTicks(measured.pid), latencies.length);
     const peakKb = await peak.stop();
     latencies.sort((a, b) => a - b);
     const row: Row = {
@@ -371,11 +376,12 @@ async function measure(scenario: Scenario, measured: Proc): Promise<void> {
       timeouts: result.timeouts,
       peakRssMb: Math.round(peakKb / 1024),
       peakRssHow: peak.how,
+      cpuUsPerRequest: cpu,
       measured: measured.name,
     };
     rows.push(row);
     log(
-      `${`${row.name} c${c}`.padEnd(58)} ${String(row.reqPerSec).padStart(6)} req/s  p50 ${row.p50}  p95 ${row.p95}  p99 ${row.p99} ms  non-2xx ${row.non2xx}${expectedNon2xx ? ` (${expectedNon2xx} intended)` : ''}  errors ${row.errors}  peak RSS ${row.peakRssMb} MB (${measured.name})`,
+      `${`${row.name} c${c}`.padEnd(58)} ${String(row.reqPerSec).padStart(6)} req/s  p50 ${row.p50}  p95 ${row.p95}  p99 ${row.p99} ms  non-2xx ${row.non2xx}${expectedNon2xx ? ` (${expectedNon2xx} intended)` : ''}  errors ${row.errors}  peak RSS ${row.peakRssMb} MB  CPU ${cpuText(cpu)} µs (${measured.name})`,
     );
   }
 }
@@ -391,42 +397,64 @@ interface Pair {
   floor: string;
   concurrency: number;
   seconds: number;
-  rounds: Array<{ floorReqPerSec: number; serviceReqPerSec: number; ratio: number }>;
+  rounds: Array<{
+    floorReqPerSec: number;
+    serviceReqPerSec: number;
+    ratio: number;
+    /** Not in runs before 2026-12-07's sixth. */
+    floorCpuUs?: CpuPerRequest;
+    serviceCpuUs?: CpuPerRequest;
+  }>;
 }
 const pairs: Pair[] = [];
+/** CPU µs a request as `main/all`. */
+const cpuText = (cpu: Pick<CpuPerRequest, 'main' | 'all'> | undefined) =>
+  cpu ? `${cpu.main}/${cpu.all}` : '–';
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const pairConcurrency = 10;
 
-async function rate(load: Load): Promise<number> {
+async function rate(load: Load, proc: Proc): Promise<{ reqPerSec: number; cpu: CpuPerRequest }> {
   if (warmupSeconds > 0) await cannon(load, pairConcurrency, warmupSeconds);
+  const ticks = await threadTicks(proc.pid);
   const started = performance.now();
   const result = await cannon(load, pairConcurrency, pairSeconds);
-  return result.requests.total / ((performance.now() - started) / 1000);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuPerRequest(ticks, await threadTicks(proc.pid), result.requests.total);
+  return { reqPerSec: result.requests.total / seconds, cpu };
 }
 
-async function measurePair(service: Scenario, floor: Scenario | undefined): Promise<void> {
+/** `service` (served by `serviceProc`) against its floor scenario, served by `floorProc`, round by round. */
+async function measurePair(
+  service: Scenario,
+  serviceProc: Proc,
+  floor: { scenario: Scenario; proc: Proc } | undefined,
+): Promise<void> {
   if (!floor || pairRounds < 1 || !wanted(service.name, pairConcurrency)) return;
   const pair: Pair = {
     name: service.name,
-    floor: floor.name,
+    floor: floor.scenario.name,
     concurrency: pairConcurrency,
     seconds: pairSeconds,
     rounds: [],
   };
   for (let round = 0; round < pairRounds; round++) {
     const floorFirst = round % 2 === 0;
-    const first = await rate((floorFirst ? floor : service).load);
-    const second = await rate((floorFirst ? service : floor).load);
-    const [floorRate, serviceRate] = floorFirst ? [first, second] : [second, first];
+    const ofFloor = () => rate(floor.scenario.load, floor.proc);
+    const ofService = () => rate(service.load, serviceProc);
+    const first = await (floorFirst ? ofFloor : ofService)();
+    const second = await (floorFirst ? ofService : ofFloor)();
+    const [floorRun, serviceRun] = floorFirst ? [first, second] : [second, first];
     pair.rounds.push({
-      floorReqPerSec: Math.round(floorRate),
-      serviceReqPerSec: Math.round(serviceRate),
-      ratio: round2(serviceRate / floorRate),
+      floorReqPerSec: Math.round(floorRun.reqPerSec),
+      serviceReqPerSec: Math.round(serviceRun.reqPerSec),
+      ratio: round2(serviceRun.reqPerSec / floorRun.reqPerSec),
+      floorCpuUs: floorRun.cpu,
+      serviceCpuUs: serviceRun.cpu,
     });
   }
   pairs.push(pair);
   log(
-    `${`${service.name} c${pairConcurrency} against its floor`.padEnd(58)} ratios ${pair.rounds.map((r) => r.ratio).join(', ')} (service ${pair.rounds.map((r) => r.serviceReqPerSec).join(', ')}; floor ${pair.rounds.map((r) => r.floorReqPerSec).join(', ')} req/s)`,
+    `${`${service.name} c${pairConcurrency} against its floor`.padEnd(58)} ratios ${pair.rounds.map((r) => r.ratio).join(', ')} (service ${pair.rounds.map((r) => r.serviceReqPerSec).join(', ')}; floor ${pair.rounds.map((r) => r.floorReqPerSec).join(', ')} req/s; CPU µs a request, main/all: service ${pair.rounds.map((r) => cpuText(r.serviceCpuUs)).join(', ')}; floor ${pair.rounds.map((r) => cpuText(r.floorCpuUs)).join(', ')})`,
   );
 }
 
@@ -602,12 +630,12 @@ if (reportFile) {
 
   let floor: Proc | undefined;
   /** The floor a full-prefetch scenario is held to: the same patient, hook and token (none, ES384, RS384). */
-  const floorOf = (scenario: Scenario) =>
-    floor
-      ? floorScenarios.find(
-          (f) => f.patient === scenario.patient && f.hook === scenario.hook && f.auth === scenario.auth,
-        )
-      : undefined;
+  const floorOf = (scenario: Scenario) => {
+    const match = floorScenarios.find(
+      (f) => f.patient === scenario.patient && f.hook === scenario.hook && f.auth === scenario.auth,
+    );
+    return floor && match ? { scenario: match, proc: floor } : undefined;
+  };
 
   // ---- the runs ----------------------------------------------------------------------------------------
 
@@ -653,7 +681,7 @@ if (reportFile) {
         for (const scenario of floorScenarios) await measure(scenario, floor);
       }
       for (const scenario of plainScenarios) await measure(scenario, plain);
-      for (const scenario of plainScenarios) await measurePair(scenario, floorOf(scenario));
+      for (const scenario of plainScenarios) await measurePair(scenario, plain, floorOf(scenario));
       for (const delayMs of delays) {
         for (const batch of [false, true]) {
           const list = [...(batch ? [] : [referenceScenario(delayMs)]), ...fallbackScenarios(delayMs, batch)];
@@ -670,7 +698,7 @@ if (reportFile) {
     if (anyWanted(authScenarios)) {
       const auth = await startService('service authenticated', ports.auth, { auth: true });
       for (const scenario of authScenarios) await measure(scenario, auth);
-      for (const scenario of authScenarios) await measurePair(scenario, floorOf(scenario));
+      for (const scenario of authScenarios) await measurePair(scenario, auth, floorOf(scenario));
       await stopped(auth);
     }
 
@@ -694,7 +722,7 @@ if (reportFile) {
           env: { DATABASE_URL: postgres?.url ?? databaseUrlSetting },
         });
         for (const scenario of postgresScenarios) await measure(scenario, service);
-        for (const scenario of postgresScenarios) await measurePair(scenario, floorOf(scenario));
+        for (const scenario of postgresScenarios) await measurePair(scenario, service, floorOf(scenario));
         await stopped(service);
       } finally {
         await postgres?.stop();
@@ -828,6 +856,24 @@ const resultsFile = new URL(`${date}${only.length ? '.partial' : ''}.json`, resu
 await writeFile(resultsFile, `${JSON.stringify(report, null, 2)}\n`);
 
 const fmt = (x: number) => (Number.isNaN(x) ? '–' : String(x));
+/** Each pair's CPU a request, the median of its rounds for each figure. */
+const cpuPairs = pairs.flatMap((pair) => {
+  const measuredRounds = pair.rounds.filter((r) => r.serviceCpuUs && r.floorCpuUs);
+  if (measuredRounds.length === 0) return [];
+  const mid = (pick: (r: (typeof measuredRounds)[number]) => number) =>
+    Math.round(median(measuredRounds.map(pick)));
+  const service = { main: mid((r) => r.serviceCpuUs?.main ?? 0), all: mid((r) => r.serviceCpuUs?.all ?? 0) };
+  const floor = { main: mid((r) => r.floorCpuUs?.main ?? 0), all: mid((r) => r.floorCpuUs?.all ?? 0) };
+  return [
+    {
+      name: pair.name,
+      ratio: median(pair.rounds.map((r) => r.ratio)),
+      service,
+      floor,
+      cpuRatio: round2(floor.all / service.all),
+    },
+  ];
+});
 const summary = [
   `Generated by \`npm run bench\` on ${date}: ${report.machine.cpus} × ${report.machine.model}, Node ${node}, ${seconds} s per run after a ${warmupSeconds} s warm-up, connections = concurrency; ${memoryLimitRun && memoryLimitRun.how !== 'none' ? `the floor and the services each in a memory cgroup of ${memoryLimitRun.quantity} (${memoryLimitRun.how}), the container's limit in deploy/` : 'no memory limit on the floor and the services'}. All figures: \`bench/results/${date}.json\`.`,
   '',
@@ -837,11 +883,24 @@ const summary = [
     (t) => `| ${t.name} | ${t.ratio ?? t.value} | ${t.limit} | ${t.met ? 'met' : '**not met**'} |`,
   ),
   '',
-  '| scenario | conc. | req/s | p50 ms | p95 ms | p99 ms | non-2xx | errors | peak RSS MB (process) |',
-  '|---|---|---|---|---|---|---|---|---|',
+  ...(cpuPairs.length > 0
+    ? [
+        '',
+        "CPU a request beside the floor (the pairs' rounds above, medians; µs, the main thread / all threads; the PostgreSQL server's own CPU not included):",
+        '',
+        "| service scenario (c10) | req/s ratio | service CPU | floor CPU | floor's ÷ service's (all threads) |",
+        '|---|---|---|---|---|',
+        ...cpuPairs.map(
+          (c) => `| ${c.name} | ${c.ratio} | ${cpuText(c.service)} | ${cpuText(c.floor)} | ${c.cpuRatio} |`,
+        ),
+      ]
+    : []),
+  '',
+  '| scenario | conc. | req/s | p50 ms | p95 ms | p99 ms | non-2xx | errors | peak RSS MB (process) | CPU µs/req main / all |',
+  '|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.name} | ${r.concurrency} | ${r.reqPerSec} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${r.non2xx}${r.expectedNon2xx ? ` (${r.expectedNon2xx} × 412, intended)` : ''} | ${r.errors} | ${r.peakRssMb} (${r.measured}) |`,
+      `| ${r.name} | ${r.concurrency} | ${r.reqPerSec} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${r.non2xx}${r.expectedNon2xx ? ` (${r.expectedNon2xx} × 412, intended)` : ''} | ${r.errors} | ${r.peakRssMb} (${r.measured}) | ${cpuText(r.cpuUsPerRequest)} |`,
   ),
 ].join('\n');
 log(`\n${summary}\n`);

@@ -885,7 +885,6 @@ const summary = [
   '',
   ...(cpuPairs.length > 0
     ? [
-        '',
         "CPU a request beside the floor (the pairs' rounds above, medians; µs, the main thread / all threads; the PostgreSQL server's own CPU not included):",
         '',
         "| service scenario (c10) | req/s ratio | service CPU | floor CPU | floor's ÷ service's (all threads) |",
@@ -893,9 +892,9 @@ const summary = [
         ...cpuPairs.map(
           (c) => `| ${c.name} | ${c.ratio} | ${cpuText(c.service)} | ${cpuText(c.floor)} | ${c.cpuRatio} |`,
         ),
+        '',
       ]
     : []),
-  '',
   '| scenario | conc. | req/s | p50 ms | p95 ms | p99 ms | non-2xx | errors | peak RSS MB (process) | CPU µs/req main / all |',
   '|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(

@@ -18,18 +18,12 @@ import { createMetrics, type Metrics } from '../observability/metrics.ts';
 import { requestIdFrom, runWithRequestId } from '../observability/request-context.ts';
 import type { Store } from '../store/store.ts';
 import { analyticsRouter } from './analytics-route.ts';
+import { arrivedAt, stampArrival } from './arrival.ts';
 import { clientAuth } from './client-auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { explainRoute } from './explain-route.ts';
 import { feedbackRoute } from './feedback-route.ts';
-import {
-  arrivedAt,
-  type HookLog,
-  type HookRouteOptions,
-  hookLogOf,
-  hookRoute,
-  stampArrival,
-} from './hook-route.ts';
+import { type HookLog, type HookRouteOptions, hookLogOf, hookRoute } from './hook-route.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { modelsRouter } from './models-route.ts';
 import { operationsRouter } from './operations-routes.ts';

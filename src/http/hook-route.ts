@@ -15,6 +15,7 @@ import { type FhirRead, timedReader } from '../fhir/timed-reader.ts';
 import type { Logger } from '../observability/logger.ts';
 import { countCards, type Metrics } from '../observability/metrics.ts';
 import type { IssuedCards } from '../store/ledger.ts';
+import { arrivedAt } from './arrival.ts';
 import { verifiedClient } from './client-auth.ts';
 import { InvalidRequest, NotFound, PrefetchUnavailable } from './errors.ts';
 import { negotiateLocale } from './locale.ts';
@@ -85,17 +86,6 @@ function mayCall(res: Response, fhirServer: string): boolean {
  */
 function readsDeadlineMs(config: Config): number {
   return Math.floor(config.fhirDeadlineMs * 0.9);
-}
-
-/** First on the app: a call's arrival (its headers read), which its deadline and its logged time count from. */
-export const stampArrival: RequestHandler = (_req, res, next) => {
-  res.locals.arrivedAt = performance.now();
-  next();
-};
-
-/** `performance.now()` at the request's arrival (now, for an app without `stampArrival`). */
-export function arrivedAt(res: Response): number {
-  return (res.locals.arrivedAt as number | undefined) ?? performance.now();
 }
 
 /** What is left of the reads' share of the deadline, counted from the call's arrival. */

@@ -5,8 +5,8 @@
  *
  * Every measured server is its own process: the service (`node src/main.ts`, one process per
  * configuration, reused across its scenarios), the floor (`bench/floor.ts`) and the FHIR stub
- * (`bench/fhir-stub.ts`). Autocannon runs here and signs every client JWT here (unique jti), for the
- * floor and the service alike. See bench/README.md for what is measured and how to read it.
+ * (`bench/fhir-stub.ts`). Autocannon runs here; the client JWTs are signed here before each run, on
+ * worker threads (bench/tokens.ts). See bench/README.md for what is measured and how to read it.
  *
  *   BENCH_SECONDS=5  BENCH_WARMUP_SECONDS=1  BENCH_CONCURRENCY=1,10,100
  *   BENCH_ONLY=<substring>[,<substring>…]   only the runs whose "<scenario> c<concurrency>" contains one;
@@ -26,7 +26,7 @@ import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { renderTemplate } from '../src/cds-hooks/prefetch.ts';
 import { prefetchTemplates } from '../src/services/patient-data.ts';
-import { clientToken, type SigningKey, signingKey } from '../tests/support/ehr-client.ts';
+import { signingKey } from '../tests/support/ehr-client.ts';
 import { readFixture, startFhirServer } from '../tests/support/fhir-server.ts';
 import { fullPrefetch, type Hook, hookBody, serviceIds } from '../tests/support/hook-calls.ts';
 import { stubKey } from './fhir-stub.ts';
@@ -35,6 +35,7 @@ import { memoryLimit } from './memory-limit.ts';
 import { canStartPostgres, startPostgres } from './postgres.ts';
 import { benchServiceEnv } from './service-env.ts';
 import { type CpuPerRequest, cpuPerRequest, threadTicks } from './thread-cpu.ts';
+import { type Ehr, RunTokens, TokenSigner } from './tokens.ts';
 
 const runSeconds = Number(process.env.BENCH_SECONDS ?? 5);
 const runWarmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
@@ -71,10 +72,6 @@ const patientId = 'pvp-high-rbp-risk';
 
 type Auth = 'plain' | 'ES384' | 'RS384';
 type Patient = 'light' | 'heavy';
-interface Ehr {
-  iss: string;
-  key: SigningKey;
-}
 const ehrs: Record<Exclude<Auth, 'plain'>, Ehr> = {
   ES384: { iss: 'https://bench-ehr.example.org', key: signingKey('ES384') },
   RS384: { iss: 'https://bench-ehr-rs384.example.org', key: signingKey('RS384') },
@@ -223,6 +220,8 @@ interface Load {
   method: 'GET' | 'POST';
   body?: string;
   sign?: Ehr;
+  /** The floor checks no replay: its runs take a fixed set of tokens in turn (bench/tokens.ts). */
+  reuseTokens?: boolean;
 }
 
 interface Scenario {
@@ -258,6 +257,8 @@ interface Row {
   peakRssHow: 'VmHWM' | 'sampled VmRSS';
   /** CPU of the measured process per answered request, by thread (bench/thread-cpu.ts); not in runs before 2026-12-07's sixth. */
   cpuUsPerRequest?: CpuPerRequest;
+  /** Authenticated runs: tokens signed during the run rather than before it (bench/tokens.ts); not in runs before 2026-12-07's eighth. */
+  tokensSignedInRun?: number;
   measured: string;
   [extra: string]: unknown;
 }
@@ -267,10 +268,43 @@ const wanted = (name: string, c: number) =>
   only.length === 0 || only.some((o) => `${name} c${c}`.includes(o));
 const anyWanted = (list: Scenario[]) => list.some((s) => concurrencies.some((c) => wanted(s.name, c)));
 
+/** Every token is signed before its run, on these threads (bench/tokens.ts). */
+const signer = reportFile ? undefined : new TokenSigner();
+/** Requests a second last measured for a load at a concurrency, and whether its tokens were all signed before it. */
+const seenRates = new Map<string, { reqPerSec: number; allSignedBefore: boolean }>();
+/** The floor's tokens for each of its URLs, and when they were signed. */
+const floorTokens = new Map<string, { tokens: string[]; signedAt: number }>();
+const floorTokenCount = 1000;
+const floorTokenLifetimeSeconds = 3600;
+
+/**
+ * The tokens of one run of `load` at `connections` lasting `duration` s, signed now (bench/tokens.ts):
+ * the last run's rate at this concurrency, with a margin, or none before the first run (its warm-up
+ * signs as it sends).
+ */
+async function tokensFor(load: Load, connections: number, duration: number): Promise<RunTokens | undefined> {
+  const { sign } = load;
+  if (!sign || !signer) return undefined;
+  if (load.reuseTokens) {
+    let pool = floorTokens.get(load.url);
+    if (!pool || Date.now() - pool.signedAt > (floorTokenLifetimeSeconds / 2) * 1000) {
+      const tokens = await signer.sign(sign, load.url, floorTokenCount, floorTokenLifetimeSeconds);
+      pool = { tokens, signedAt: Date.now() };
+      floorTokens.set(load.url, pool);
+    }
+    return new RunTokens(pool.tokens, sign, load.url, true);
+  }
+  const seen = seenRates.get(`${load.url} c${connections}`);
+  // A rate measured while tokens were signed during the run is low: a wider margin.
+  const count = seen ? Math.ceil(seen.reqPerSec * duration * (seen.allSignedBefore ? 1.3 : 2)) + 100 : 0;
+  return new RunTokens(await signer.sign(sign, load.url, count), sign, load.url, false);
+}
+
 function cannon(
   load: Load,
   connections: number,
   duration: number,
+  tokens: RunTokens | undefined,
   onResponse?: (status: number, ms: number) => void,
 ): Promise<autocannon.Result> {
   const options: autocannon.Options = {
@@ -280,28 +314,39 @@ function cannon(
     duration,
     ...(load.body !== undefined ? { body: load.body, headers: { 'content-type': 'application/json' } } : {}),
   };
-  const { sign } = load;
-  if (sign) {
+  if (tokens) {
     options.requests = [
       {
         setupRequest: (request) => ({
           ...request,
-          headers: {
-            ...request.headers,
-            authorization: `Bearer ${clientToken({ iss: sign.iss, aud: load.url, key: sign.key })}`,
-          },
+          headers: { ...request.headers, authorization: `Bearer ${tokens.next()}` },
         }),
       },
     ];
   }
-  return new Promise((resolve, reject) => {
+  return new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
     if (onResponse) {
       instance.on('response', (_client, status: number, _bytes: number, ms: number) =>
         onResponse(status, ms),
       );
     }
+  }).then((result) => {
+    if (tokens) {
+      seenRates.set(`${load.url} c${connections}`, {
+        reqPerSec: result.requests.total / duration,
+        allSignedBefore: tokens.signedInRun === 0,
+      });
+    }
+    return result;
   });
+}
+
+/** Warms `load` up at `connections` for the warm-up's seconds, its tokens signed first. */
+async function warmUp(load: Load, connections: number): Promise<void> {
+  if (warmupSeconds > 0) {
+    await cannon(load, connections, warmupSeconds, await tokensFor(load, connections, warmupSeconds));
+  }
 }
 
 async function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
@@ -343,14 +388,15 @@ function percentile(sorted: number[], p: number): number {
 async function measure(scenario: Scenario, measured: Proc): Promise<void> {
   for (const c of concurrencies) {
     if (!wanted(scenario.name, c)) continue;
-    if (warmupSeconds > 0) await cannon(scenario.load, c, warmupSeconds);
+    await warmUp(scenario.load, c);
+    const tokens = await tokensFor(scenario.load, c, seconds);
     const latencies: number[] = [];
     let expectedNon2xx = 0;
     const expected = new Set(scenario.expected ?? []);
     const peak = await peakTracker(measured.pid);
     const ticks = await threadTicks(measured.pid);
     const started = performance.now();
-    const result = await cannon(scenario.load, c, seconds, (status, ms) => {
+    const result = await cannon(scenario.load, c, seconds, tokens, (status, ms) => {
       latencies.push(ms);
       if (expected.has(status)) expectedNon2xx++;
     });
@@ -377,11 +423,12 @@ async function measure(scenario: Scenario, measured: Proc): Promise<void> {
       peakRssMb: Math.round(peakKb / 1024),
       peakRssHow: peak.how,
       cpuUsPerRequest: cpu,
+      ...(tokens ? { tokensSignedInRun: tokens.signedInRun } : {}),
       measured: measured.name,
     };
     rows.push(row);
     log(
-      `${`${row.name} c${c}`.padEnd(58)} ${String(row.reqPerSec).padStart(6)} req/s  p50 ${row.p50}  p95 ${row.p95}  p99 ${row.p99} ms  non-2xx ${row.non2xx}${expectedNon2xx ? ` (${expectedNon2xx} intended)` : ''}  errors ${row.errors}  peak RSS ${row.peakRssMb} MB  CPU ${cpuText(cpu)} µs (${measured.name})`,
+      `${`${row.name} c${c}`.padEnd(58)} ${String(row.reqPerSec).padStart(6)} req/s  p50 ${row.p50}  p95 ${row.p95}  p99 ${row.p99} ms  non-2xx ${row.non2xx}${expectedNon2xx ? ` (${expectedNon2xx} intended)` : ''}  errors ${row.errors}  peak RSS ${row.peakRssMb} MB  CPU ${cpuText(cpu)} µs (${measured.name})${signedText(tokens)}`,
     );
   }
 }
@@ -404,23 +451,32 @@ interface Pair {
     /** Not in runs before 2026-12-07's sixth. */
     floorCpuUs?: CpuPerRequest;
     serviceCpuUs?: CpuPerRequest;
+    /** Present when the service's run signed tokens while it ran (bench/tokens.ts). */
+    serviceTokensSignedInRun?: number;
   }>;
 }
 const pairs: Pair[] = [];
 /** CPU µs a request as `main/all`. */
 const cpuText = (cpu: Pick<CpuPerRequest, 'main' | 'all'> | undefined) =>
   cpu ? `${cpu.main}/${cpu.all}` : '–';
+/** Said only when a run signed tokens while it ran (bench/tokens.ts). */
+const signedText = (tokens: RunTokens | undefined) =>
+  tokens && tokens.signedInRun > 0 ? `  (${tokens.signedInRun} tokens signed during the run)` : '';
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const pairConcurrency = 10;
 
-async function rate(load: Load, proc: Proc): Promise<{ reqPerSec: number; cpu: CpuPerRequest }> {
-  if (warmupSeconds > 0) await cannon(load, pairConcurrency, warmupSeconds);
+async function rate(
+  load: Load,
+  proc: Proc,
+): Promise<{ reqPerSec: number; cpu: CpuPerRequest; signedInRun: number }> {
+  await warmUp(load, pairConcurrency);
+  const tokens = await tokensFor(load, pairConcurrency, pairSeconds);
   const ticks = await threadTicks(proc.pid);
   const started = performance.now();
-  const result = await cannon(load, pairConcurrency, pairSeconds);
+  const result = await cannon(load, pairConcurrency, pairSeconds, tokens);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuPerRequest(ticks, await threadTicks(proc.pid), result.requests.total);
-  return { reqPerSec: result.requests.total / seconds, cpu };
+  return { reqPerSec: result.requests.total / seconds, cpu, signedInRun: tokens?.signedInRun ?? 0 };
 }
 
 /** `service` (served by `serviceProc`) against its floor scenario, served by `floorProc`, round by round. */
@@ -450,11 +506,12 @@ async function measurePair(
       ratio: round2(serviceRun.reqPerSec / floorRun.reqPerSec),
       floorCpuUs: floorRun.cpu,
       serviceCpuUs: serviceRun.cpu,
+      ...(serviceRun.signedInRun > 0 ? { serviceTokensSignedInRun: serviceRun.signedInRun } : {}),
     });
   }
   pairs.push(pair);
   log(
-    `${`${service.name} c${pairConcurrency} against its floor`.padEnd(58)} ratios ${pair.rounds.map((r) => r.ratio).join(', ')} (service ${pair.rounds.map((r) => r.serviceReqPerSec).join(', ')}; floor ${pair.rounds.map((r) => r.floorReqPerSec).join(', ')} req/s; CPU µs a request, main/all: service ${pair.rounds.map((r) => cpuText(r.serviceCpuUs)).join(', ')}; floor ${pair.rounds.map((r) => cpuText(r.floorCpuUs)).join(', ')})`,
+    `${`${service.name} c${pairConcurrency} against its floor`.padEnd(58)} ratios ${pair.rounds.map((r) => r.ratio).join(', ')} (service ${pair.rounds.map((r) => r.serviceReqPerSec).join(', ')}; floor ${pair.rounds.map((r) => r.floorReqPerSec).join(', ')} req/s; CPU µs a request, main/all: service ${pair.rounds.map((r) => cpuText(r.serviceCpuUs)).join(', ')}; floor ${pair.rounds.map((r) => cpuText(r.floorCpuUs)).join(', ')})${pair.rounds.some((r) => r.serviceTokensSignedInRun) ? `; tokens signed during the service's runs: ${pair.rounds.map((r) => r.serviceTokensSignedInRun ?? 0).join(', ')}` : ''}`,
   );
 }
 
@@ -586,7 +643,7 @@ if (reportFile) {
             url: `${local(ports.floor)}/${auth === 'plain' ? 'plain' : 'auth'}/${patient}-${hook}${hookPath(hook)}`,
             method: 'POST',
             body: bodies.get(`${patient}-${hook}`),
-            ...(auth !== 'plain' ? { sign: ehrs[auth] } : {}),
+            ...(auth !== 'plain' ? { sign: ehrs[auth], reuseTokens: true } : {}),
           },
         }),
       ),
@@ -731,6 +788,7 @@ if (reportFile) {
   } finally {
     for (const proc of [...running]) await stopped(proc);
     limit?.remove();
+    await signer?.close();
     await rm(tempRoot, { recursive: true, force: true });
   }
 }

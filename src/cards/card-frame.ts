@@ -115,7 +115,9 @@ export interface CardContent {
 
 const maxSummary = 139;
 
+/** Cut at a character, not inside one (a summary no longer in UTF-16 units has no more characters either). */
 function clip(summary: string): string {
+  if (summary.length <= maxSummary) return summary;
   const chars = [...summary];
   return chars.length <= maxSummary ? summary : `${chars.slice(0, maxSummary - 1).join('')}…`;
 }

@@ -94,6 +94,9 @@ interface ModelTexts {
   tierScale: string;
   oddsRatios: WeakMap<ScoredFactor['oddsRatio'], string>;
   citations: WeakMap<ScoredFactor['citation'], string>;
+  /** Each factor's name as a table cell, and as the summary names it (without its parenthesis). */
+  nameCells: Map<string, string>;
+  shortNames: Map<string, string>;
 }
 const modelTexts = new WeakMap<Model, WeakMap<Wording, ModelTexts>>();
 
@@ -105,13 +108,23 @@ function textsOf(model: Model, wording: Wording): ModelTexts {
   }
   let texts = byWording.get(wording);
   if (!texts) {
-    texts = { tierScale: tierScale(model, wording), oddsRatios: new WeakMap(), citations: new WeakMap() };
+    texts = {
+      tierScale: tierScale(model, wording),
+      oddsRatios: new WeakMap(),
+      citations: new WeakMap(),
+      nameCells: new Map(),
+      shortNames: new Map(),
+    };
     byWording.set(wording, texts);
   }
   return texts;
 }
 
-function once<K extends object>(cache: WeakMap<K, string>, key: K, make: () => string): string {
+function once<K>(
+  cache: { get(key: K): string | undefined; set(key: K, text: string): unknown },
+  key: K,
+  make: () => string,
+): string {
   let text = cache.get(key);
   if (text === undefined) {
     text = make();
@@ -129,7 +142,7 @@ function factorTable(assessment: Assessment, model: Model, wording: Wording): st
     .map((f) => {
       const points = f.provisional ? `${f.points} (${wording.detail.provisional})` : String(f.points);
       const cells = [
-        cell(word(wording.factors, f.id)),
+        once(texts.nameCells, f.id, () => cell(word(wording.factors, f.id))),
         cell(patientValue(f, wording)),
         cell(points),
         once(texts.oddsRatios, f.oddsRatio, () => cell(oddsRatioText(f.oddsRatio, wording))),
@@ -158,18 +171,22 @@ function tierScale(model: Model, wording: Wording): string {
 
 /** Tier and points, then as many of the top factors as fit whole in a summary (under 140 characters). */
 function summary(
+  model: Model,
   assessment: Assessment,
   probability: Probability | undefined,
   template: string,
   wording: Wording,
 ): string {
+  const { shortNames } = textsOf(model, wording);
   const names = [...assessment.factors]
     .sort((a, b) => b.points - a.points)
     .slice(0, topFactorCount)
     .map((f) =>
-      word(wording.factors, f.id)
-        .replace(/\s*\(.*\)$/, '')
-        .replace(/（.*）$/, ''),
+      once(shortNames, f.id, () =>
+        word(wording.factors, f.id)
+          .replace(/\s*\(.*\)$/, '')
+          .replace(/（.*）$/, ''),
+      ),
     );
   const render = (top: string[]) =>
     fill(template, {
@@ -178,8 +195,10 @@ function summary(
       probability: probability ? fill(wording.local.summary, probabilityValues(probability)) : '',
       top: top.length > 0 ? `${wording.values.listIntro}${top.join(wording.values.listSeparator)}` : '',
     });
+  // Characters, not UTF-16 units; a text no longer in units has no more characters either.
+  const tooLong = (text: string) => text.length > maxSummaryLength && [...text].length > maxSummaryLength;
   let count = names.length;
-  while (count > 0 && [...render(names.slice(0, count))].length > maxSummaryLength) count--;
+  while (count > 0 && tooLong(render(names.slice(0, count)))) count--;
   return render(names.slice(0, count));
 }
 
@@ -232,6 +251,7 @@ export function renderRiskCard(input: RiskCardInput, context: CardContext): Card
     {
       kind: assessment.kind,
       summary: summary(
+        model,
         assessment,
         probability,
         input.summaryTemplate ?? wording.cards[assessment.kind].summary,

@@ -1,12 +1,11 @@
 /**
- * The express app (no listen): security headers (helmet), CORS for browser clients (cors), a request
- * id and one log line per request without PHI, metrics, health and readiness, the per-client rate
- * limit, a JSON body with a size limit, discovery, the hook services, feedback, analytics, the model
- * descriptions, the picture of each risk card, errors.
+ * The express app (no listen): security headers (helmet's, worked out once), CORS for browser clients
+ * (cors), a request id and one log line per request without PHI, metrics, health and readiness, the
+ * per-client rate limit, a JSON body with a size limit, discovery, the hook services, feedback,
+ * analytics, the model descriptions, the picture of each risk card, errors.
  */
 import cors from 'cors';
 import express, { type RequestHandler } from 'express';
-import helmet from 'helmet';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Wordings } from '../cards/wording.ts';
 import type { ClientVerifier } from '../cds-hooks/client-jwt.ts';
@@ -28,6 +27,7 @@ import { Lifecycle } from './lifecycle.ts';
 import { modelsRouter } from './models-route.ts';
 import { operationsRouter } from './operations-routes.ts';
 import { createRateLimiter, rateLimit } from './rate-limit.ts';
+import { answerSecurityOptions, securityHeaders } from './security-headers.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -113,17 +113,7 @@ export function createApp(deps: AppDependencies): express.Express {
   app.set('etag', false);
   app.use(
     stampArrival,
-    helmet({
-      // JSON for machines; the pages set their own policy (src/pages/page-frame.ts).
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-      },
-      // The CDS Hooks sandbox and EHRs' browser apps read our answers from their own origins.
-      crossOriginResourcePolicy: { policy: 'cross-origin' },
-      referrerPolicy: { policy: 'no-referrer' },
-      xFrameOptions: { action: 'deny' },
-    }),
+    securityHeaders(answerSecurityOptions),
     // Preflights carry no credentials; the JWT comes in the Authorization header.
     cors({
       origin: config.corsOrigins,

@@ -91,6 +91,7 @@ function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
       if (hook) metrics.hookDuration.observe({ service: hook.cdsService, status }, ms / 1000);
       // Probes and scrapes come every few seconds: at debug level, unless they fail.
       const level = probes.has(route) && status < 400 ? 'debug' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
       runWithRequestId(res.locals.requestId as string, () => {
         logger[level]({ method: req.method, route, status, ms: Math.round(ms), ...hook }, 'request');
       });

@@ -231,16 +231,27 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
     const problems = Object.entries(outcome.problems).map(
       ([key, why]) => `${key}: ${why.from} ${why.problem}`,
     );
-    logger[problems.length > 0 ? 'warn' : 'info'](
-      {
-        cdsService: serviceId,
-        prefetchFetched: outcome.fetched,
-        prefetchMissing: outcome.missing,
-        ...(problems.length > 0 ? { prefetchProblems: problems } : {}),
-        ...(Object.keys(outcome.misfiled).length > 0 ? { prefetchMisfiled: outcome.misfiled } : {}),
-      },
-      'prefetch resolved',
-    );
+    const misfiled = Object.keys(outcome.misfiled).length > 0;
+    // A call whose data all came in its prefetch, as sent, has nothing to say here that its request
+    // line does not (dataSource 'prefetch'): at debug, so that the deployed level logs one line for it.
+    const level =
+      problems.length > 0
+        ? 'warn'
+        : outcome.fetched.length > 0 || outcome.missing.length > 0 || misfiled
+          ? 'info'
+          : 'debug';
+    if (logger.isLevelEnabled(level)) {
+      logger[level](
+        {
+          cdsService: serviceId,
+          prefetchFetched: outcome.fetched,
+          prefetchMissing: outcome.missing,
+          ...(problems.length > 0 ? { prefetchProblems: problems } : {}),
+          ...(misfiled ? { prefetchMisfiled: outcome.misfiled } : {}),
+        },
+        'prefetch resolved',
+      );
+    }
     if (missing.length > 0) {
       metrics.prefetchUnavailable.inc({ service: serviceId });
       throw new PrefetchUnavailable(

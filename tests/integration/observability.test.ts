@@ -100,6 +100,10 @@ describe('logs', () => {
     expect(made).toMatch(/^[0-9a-f-]{36}$/);
     const ofFallback = logged().filter((line) => line.requestId === made);
     expect(ofFallback.map((line) => line.msg)).toEqual(['prefetch resolved', 'request']);
+    // All of its data in the prefetch as sent: the request line alone says what there is to say.
+    const ofPrefetch = logged().filter((line) => line.requestId === 'ehr-trace-0001');
+    expect(ofPrefetch.map((line) => line.msg)).toEqual(['request']);
+    expect(ofPrefetch[0]).toMatchObject({ dataSource: 'prefetch', fhirCalls: 0 });
     const hostile = await fetch(`${app.url}/healthz`, { headers: { 'x-request-id': 'a b\u00e9<script>' } });
     expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });

@@ -105,6 +105,9 @@ async function startProcess(
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: Proc = { name, child, pid: child.pid ?? 0, logs: new Map() };
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    // A service at info writes a line for every call: those below warn are not read further.
+    const level = /^\{"level":(\d+)/.exec(line)?.[1];
+    if (level !== undefined && Number(level) < 40) return;
     let key = `stdout: ${line.slice(0, 100)}`;
     try {
       const entry = JSON.parse(line) as { level?: number; msg?: string; prefetchProblems?: string[] };
@@ -192,6 +195,8 @@ async function startService(
     // As deployed with authentication; the plain service differs by CDS_AUTH=off and NODE_ENV=test
     // (production refuses authentication off).
     ...(settings.auth ? { NODE_ENV: 'production', CDS_AUTH: 'on' } : { NODE_ENV: 'test', CDS_AUTH: 'off' }),
+    // The level deploy/configmap.yaml sets: a request line for every call, as a deployed replica writes.
+    LOG_LEVEL: 'info',
     ...settings.env,
   };
   return started(name, 'src/main.ts', env, `${local(port)}/healthz`);

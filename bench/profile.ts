@@ -1,6 +1,7 @@
 /**
  * `npm run profile`: a CPU profile of the heavy-patient path. The service runs as its own process with
- * `--cpu-prof`, plain (no client JWT: the profile is of our code, not of ES384), and takes order-sign
+ * `--cpu-prof`, plain (no client JWT: the profile is of our code, not of ES384), logging at info as
+ * deployed (its lines to /dev/null), and takes order-sign
  * (or `PROFILE_HOOK=patient-view`) with the heavy patient's full prefetch (`PROFILE_PATIENT=light`: the
  * high-rbp-risk fixture's) from 10 connections for
  * PROFILE_SECONDS (default 10); then it stops, and the functions that took the most CPU themselves
@@ -28,7 +29,7 @@ const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, 's
     CDS_AUTH: 'off',
     HOST: '127.0.0.1',
     PORT: String(port),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
     RATE_LIMIT_PER_MINUTE: '1000000',
     DATA_DIR: join(dir, 'data'),

@@ -275,10 +275,16 @@ const anyWanted = (list: Scenario[]) => list.some((s) => concurrencies.some((c) 
 
 /** Every token is signed before its run, on these threads (bench/tokens.ts). */
 const signer = reportFile ? undefined : new TokenSigner();
-/** Requests a second last measured for a load at a concurrency, and whether its tokens were all signed before it. */
+/**
+ * Requests a second last measured for a load at a concurrency, and whether its tokens were all signed
+ * before it. A URL takes both ES384 and RS384 tokens (the floor's and the authenticated service's), so
+ * the issuer is part of the key.
+ */
 const seenRates = new Map<string, { reqPerSec: number; allSignedBefore: boolean }>();
-/** The floor's tokens for each of its URLs, and when they were signed. */
+/** The floor's tokens for each issuer and URL, and when they were signed. */
 const floorTokens = new Map<string, { tokens: string[]; signedAt: number }>();
+const loadKey = (load: Load, connections?: number) =>
+  `${load.sign?.iss ?? ''} ${load.url}${connections === undefined ? '' : ` c${connections}`}`;
 const floorTokenCount = 1000;
 const floorTokenLifetimeSeconds = 3600;
 
@@ -291,15 +297,15 @@ async function tokensFor(load: Load, connections: number, duration: number): Pro
   const { sign } = load;
   if (!sign || !signer) return undefined;
   if (load.reuseTokens) {
-    let pool = floorTokens.get(load.url);
+    let pool = floorTokens.get(loadKey(load));
     if (!pool || Date.now() - pool.signedAt > (floorTokenLifetimeSeconds / 2) * 1000) {
       const tokens = await signer.sign(sign, load.url, floorTokenCount, floorTokenLifetimeSeconds);
       pool = { tokens, signedAt: Date.now() };
-      floorTokens.set(load.url, pool);
+      floorTokens.set(loadKey(load), pool);
     }
     return new RunTokens(pool.tokens, sign, load.url, true);
   }
-  const seen = seenRates.get(`${load.url} c${connections}`);
+  const seen = seenRates.get(loadKey(load, connections));
   // A rate measured while tokens were signed during the run is low: a wider margin.
   const count = seen ? Math.ceil(seen.reqPerSec * duration * (seen.allSignedBefore ? 1.3 : 2)) + 100 : 0;
   return new RunTokens(await signer.sign(sign, load.url, count), sign, load.url, false);
@@ -338,7 +344,7 @@ function cannon(
     }
   }).then((result) => {
     if (tokens) {
-      seenRates.set(`${load.url} c${connections}`, {
+      seenRates.set(loadKey(load, connections), {
         reqPerSec: result.requests.total / duration,
         allSignedBefore: tokens.signedInRun === 0,
       });

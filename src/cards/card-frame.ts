@@ -113,13 +113,20 @@ export interface CardContent {
   probability?: Probability;
 }
 
+/** CDS Hooks: a card's summary is under 140 characters. */
 const maxSummary = 139;
 
-/** Cut at a character, not inside one (a summary no longer in UTF-16 units has no more characters either). */
+/**
+ * Whether a summary is within the limit, in characters, not UTF-16 units: counted only when the units are
+ * over it (a text no longer in units has no more characters either).
+ */
+export function summaryFits(summary: string): boolean {
+  return summary.length <= maxSummary || [...summary].length <= maxSummary;
+}
+
+/** Cut at a character, not inside one. */
 function clip(summary: string): string {
-  if (summary.length <= maxSummary) return summary;
-  const chars = [...summary];
-  return chars.length <= maxSummary ? summary : `${chars.slice(0, maxSummary - 1).join('')}…`;
+  return summaryFits(summary) ? summary : `${[...summary].slice(0, maxSummary - 1).join('')}…`;
 }
 
 export function frameCard(content: CardContent, context: CardContext): Card {

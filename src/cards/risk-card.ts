@@ -13,13 +13,12 @@ import {
   tierPosition,
 } from '../clinical/model.ts';
 import type { PatientFacts } from '../clinical/patient-facts.ts';
-import { type CardContext, frameCard } from './card-frame.ts';
+import { type CardContext, frameCard, summaryFits } from './card-frame.ts';
 import { calibrationValues, probabilityValues } from './probability-text.ts';
 import { provenanceLines } from './provenance.ts';
 import { fill, type Wording, word } from './wording.ts';
 
 const topFactorCount = 3;
-const maxSummaryLength = 139;
 
 function formatNumber(value: number): string {
   return (Number.isInteger(value) ? String(value) : value.toFixed(1)).replace('-', '−');
@@ -195,10 +194,8 @@ function summary(
       probability: probability ? fill(wording.local.summary, probabilityValues(probability)) : '',
       top: top.length > 0 ? `${wording.values.listIntro}${top.join(wording.values.listSeparator)}` : '',
     });
-  // Characters, not UTF-16 units; a text no longer in units has no more characters either.
-  const tooLong = (text: string) => text.length > maxSummaryLength && [...text].length > maxSummaryLength;
   let count = names.length;
-  while (count > 0 && tooLong(render(names.slice(0, count)))) count--;
+  while (count > 0 && !summaryFits(render(names.slice(0, count)))) count--;
   return render(names.slice(0, count));
 }
 

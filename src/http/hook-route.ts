@@ -135,6 +135,8 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
   const resourceTypes = new Set(
     [...options.services.values()].flatMap((s) => Object.values(s.prefetchResourceTypes).flat()),
   );
+  // Worked out once per service, not per call.
+  const patientReads = new Map([...options.services].map(([id, s]) => [id, readsOfThePatient(s)]));
   return async (req, res) => {
     const serviceId = String(req.params.id);
     const service = options.services.get(serviceId);
@@ -207,7 +209,7 @@ export function hookRoute(options: HookRouteOptions): RequestHandler {
       return;
     }
     const scoped = onlyPatient(outcome.data, context.patientId);
-    for (const key of readsOfThePatient(service)) {
+    for (const key of patientReads.get(serviceId) ?? []) {
       if (outcome.missing.includes(key) || (scoped.data[key]?.length ?? 0) > 0) continue;
       outcome.missing.push(key);
       outcome.problems[key] = {

@@ -3,7 +3,7 @@
  * before and after a run (utime + stime, in the kernel's clock ticks of 10 ms: USER_HZ is 100 on Linux).
  * Requests per second say how fast; the CPU a request says where the time goes and which thread holds a
  * process back (a process whose main thread is always busy answers one request per its main thread's
- * figure; one held by something else, such as the bench process signing tokens on the same cores, does not).
+ * figure; one held by something else, such as the ES384 floor whose verification fills the second core, does not).
  *
  * Threads are told apart by the names Node gives them: `MainThread` (JavaScript, the event loop),
  * `WorkerThread` (worker_threads: the embedded database), `V8Worker` (V8's garbage collector and

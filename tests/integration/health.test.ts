@@ -106,8 +106,9 @@ describe('/metrics', () => {
 describe('SIGTERM with a hook in flight', () => {
   const patientId = 'pvp-high-rbp-risk';
   let fhir: TestFhirServer;
+  let prefetch: Record<string, unknown>;
   beforeAll(async () => {
-    ({ fhir } = await scenarioPrefetch('high-rbp-risk'));
+    ({ fhir, prefetch } = await scenarioPrefetch('high-rbp-risk'));
   });
   afterAll(() => fhir.close());
 
@@ -166,6 +167,30 @@ describe('SIGTERM with a hook in flight', () => {
       expect(messages(service)).toContain('shutdown grace period over: exiting with answers still in flight');
     } finally {
       fhir.setFaults({});
+      await service.stop('SIGKILL');
+    }
+  });
+
+  // A log collector that dies must not take the hooks with it, nor keep the replica from stopping
+  // (an asynchronous log destination would: bench/README.md, "The layers around the hook").
+  it('keeps answering after its log reader has gone, and still exits 0 on SIGTERM', async () => {
+    const service = await start(10_000);
+    try {
+      service.child.stdout?.destroy();
+      for (let call = 0; call < 3; call++) {
+        const response = await fetch(`${service.url}/cds-services/pvp-risk-patient-view`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(await hookBody('patient-view', patientId, { prefetch })),
+        });
+        expect(response.status).toBe(200);
+        expect(((await response.json()) as { cards: Card[] }).cards.length).toBeGreaterThan(0);
+      }
+      const stillRunning = new Promise<string>((resolve) =>
+        setTimeout(() => resolve('still running'), 10_000),
+      );
+      expect(await Promise.race([service.stop('SIGTERM'), stillRunning])).toBe(0);
+    } finally {
       await service.stop('SIGKILL');
     }
   });

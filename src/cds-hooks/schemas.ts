@@ -55,7 +55,15 @@ export const orderSelectContextSchema = orderSignContextSchema.extend({
 export const hookRequestSchema = z
   .looseObject({
     hook: z.string().min(1),
-    hookInstance: z.string().min(1),
+    // A UUID by the specification; any identifier is taken, but not one the ledger cannot store (a
+    // control character such as NUL, half of a surrogate pair) nor one the length of a document.
+    hookInstance: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[^\p{Cc}\p{Cs}]+$/u, {
+        message: 'must be an identifier (a UUID), without control characters or lone surrogates',
+      }),
     fhirServer: z.url({ protocol: /^https?$/ }).optional(),
     fhirAuthorization: fhirAuthorizationSchema.optional(),
     context: z.looseObject({}),
@@ -177,7 +185,15 @@ export const feedbackItemSchema = z.looseObject({
     .min(1)
     .optional(),
   overrideReason: z
-    .looseObject({ reason: feedbackCoding.optional(), userComment: z.string().max(2000).optional() })
+    .looseObject({
+      reason: feedbackCoding.optional(),
+      // Stored as text, which cannot hold a NUL character.
+      userComment: z
+        .string()
+        .max(2000)
+        .refine((comment) => !comment.includes('\u0000'), { message: 'must not contain a NUL character' })
+        .optional(),
+    })
     .optional(),
   outcomeTimestamp: rfc3339,
 });

@@ -105,6 +105,24 @@ const insertSuggestions = `
   SELECT r.suggestion_uuid, r.card_uuid, r.key, r.label
     FROM jsonb_to_recordset($1::jsonb) AS r(suggestion_uuid uuid, card_uuid uuid, key text, label text)`;
 
+/** The SQLSTATE of a database's error, if it has one. */
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The database refused the statement for its values (SQLSTATE class 22, data exception, or 23, integrity). */
+function refusedItsData(error: unknown): boolean {
+  return /^2[23][0-9A-Z]{3}$/.test(sqlState(error) ?? '');
+}
+
+/** Why records were lost, for the log line: the error's name, and its SQLSTATE when it has one. */
+function whyLost(error: unknown): string {
+  const name = error instanceof Error ? error.name : 'error';
+  const code = sqlState(error);
+  return code ? `${name} ${code}` : name;
+}
+
 export class CardLedger {
   readonly #db: Database;
   readonly #logger: Logger;
@@ -160,7 +178,7 @@ export class CardLedger {
     try {
       rows = this.#rows(issued);
     } catch (error) {
-      this.#lose([{ service: issued.service, cardUuids }], error instanceof Error ? error.name : 'error');
+      this.#lose([{ service: issued.service, cardUuids }], whyLost(error));
       return;
     }
     this.#queue.push({ service: issued.service, cardUuids, ...rows });
@@ -176,7 +194,11 @@ export class CardLedger {
     const batch = this.#queue.splice(0, maxBatch);
     this.#queuedCards -= batch.reduce((sum, pending) => sum + pending.cardUuids.length, 0);
     this.#flushing = this.#write(batch)
-      .catch((error: unknown) => this.#lose(batch, error instanceof Error ? error.name : 'error'))
+      .catch((error: unknown) =>
+        refusedItsData(error) && batch.length > 1
+          ? this.#writeEach(batch)
+          : this.#lose(batch, whyLost(error)),
+      )
       .finally(() => {
         this.#flushing = undefined;
         if (this.#queue.length > 0) this.#timer ??= setTimeout(() => this.#flush(), 0);
@@ -243,6 +265,21 @@ export class CardLedger {
           ]
         : []),
     ]);
+  }
+
+  /**
+   * After the database refused a batch for a value in it (a hook instance with a NUL character, which
+   * PostgreSQL's text cannot hold), each answer is written on its own: the others' cards are recorded,
+   * and only the answer at fault is lost.
+   */
+  async #writeEach(batch: Pending[]): Promise<void> {
+    for (const pending of batch) {
+      try {
+        await this.#write([pending]);
+      } catch (error) {
+        this.#lose([pending], whyLost(error));
+      }
+    }
   }
 
   #lose(batch: Array<Pick<Pending, 'service' | 'cardUuids'>>, why: string): void {

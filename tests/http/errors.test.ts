@@ -93,6 +93,21 @@ describe('every error is a status code and an OperationOutcome naming the proble
     expect(issue.diagnostics).not.toContain('secret-token');
   });
 
+  it('400 for a hookInstance the ledger could not store: a NUL, half a surrogate pair, a document', async () => {
+    for (const hookInstance of ['d1577c69\u0000', 'd1577c69\ud800', 'x'.repeat(257)]) {
+      const res = await app.post('/cds-services/pvp-risk-patient-view', { ...patientView, hookInstance });
+      expect(res.status).toBe(400);
+      const issue = await outcome(res);
+      expect(issue.expression).toEqual(['hookInstance']);
+      expect(issue.diagnostics).toMatch(/^Invalid CDS Hooks request: hookInstance: /);
+    }
+    const urn = await app.post('/cds-services/pvp-risk-patient-view', {
+      ...patientView,
+      hookInstance: 'urn:uuid:d1577c69-dfbe-44ad-ba6d-3e05e953b2ea',
+    });
+    expect(urn.status).toBe(412);
+  });
+
   it('400 for a patientId that is not a FHIR id (it would be pasted into query URLs)', async () => {
     const res = await app.post('/cds-services/pvp-risk-patient-view', {
       ...patientView,

@@ -246,6 +246,16 @@ describe.each(backends())('feedback and ledger on the $name database', (backend)
       'feedback[0].outcomeTimestamp: is in the future',
     ],
     [
+      'a comment with a NUL character (text cannot hold one)',
+      (c: Card) => ({
+        card: c.uuid,
+        outcome: 'overridden',
+        overrideReason: { reason: c.overrideReasons?.[0], userComment: 'patient declined\u0000' },
+        outcomeTimestamp: at(1),
+      }),
+      'feedback[0].overrideReason.userComment: must not contain a NUL character',
+    ],
+    [
       'a timestamp before the card',
       (c: Card) => ({ card: c.uuid, outcome: 'overridden', outcomeTimestamp: at(-60) }),
       'feedback[0].outcomeTimestamp: is before the card was issued',
@@ -325,6 +335,49 @@ describe.each(backends())('feedback and ledger on the $name database', (backend)
     } finally {
       down.restore();
     }
+  });
+
+  it('records the other answers written with one the database refuses, and loses only that one', async () => {
+    lines.length = 0;
+    const lostBefore = store.ledger.lostCount;
+    const answer = (hookInstance: string) => {
+      const cards: Card[] = [0, 1].map(() => ({
+        uuid: crypto.randomUUID(),
+        summary: 'a card',
+        indicator: 'info',
+        source: { label: 'pvp-cds' },
+      }));
+      // Past the request's validation, as a value that reaches the ledger some other way would be.
+      store.ledger.record({
+        service: 'pvp-risk-patient-view',
+        hookInstance,
+        locale: 'en',
+        issuedAt: testDate,
+        patient: { patientId },
+        cards,
+        modelVersions: {},
+      });
+      return cards.map((card) => card.uuid);
+    };
+    const before = answer(crypto.randomUUID());
+    const refused = answer('d1577c69\u0000');
+    const after = answer(crypto.randomUUID());
+    await store.ledger.settled();
+    const recorded = await store.db.query<{ card_uuid: string }>(
+      'SELECT card_uuid::text FROM issued_card WHERE card_uuid = ANY($1::uuid[])',
+      [[...before, ...refused, ...after]],
+    );
+    expect(recorded.map((row) => row.card_uuid).sort()).toEqual([...before, ...after].sort());
+    expect(store.ledger.lostCount).toBe(lostBefore + 2);
+    expect(refused.every((uuid) => store.ledger.wasLost(uuid))).toBe(true);
+    expect([...before, ...after].some((uuid) => store.ledger.wasLost(uuid))).toBe(false);
+    const report = lines
+      .map((line) => JSON.parse(line) as { msg: string; cards?: number; why?: string })
+      .filter((line) => line.msg === 'issued cards could not be recorded');
+    expect(report).toEqual([
+      expect.objectContaining({ cards: 2, why: expect.stringMatching(/ 22[0-9A-Z]{3}$/) }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(patientId);
   });
 
   it('while losses go on, logs one line with the count, not one per answer', async () => {

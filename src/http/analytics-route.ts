@@ -47,6 +47,9 @@ function authorised(req: Request, token: string): boolean {
 }
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+/** The dates a window may name: the query's bounds, a day either side, stay four-digit years. */
+const earliestDate = '1900-01-01';
+const latestDate = '9998-12-31';
 
 function dateParam(req: Request, name: 'from' | 'to'): string | undefined {
   const value = req.query[name];
@@ -55,9 +58,14 @@ function dateParam(req: Request, name: 'from' | 'to'): string | undefined {
     typeof value !== 'string' ||
     !isoDate.test(value) ||
     Number.isNaN(Date.parse(value)) ||
-    addDays(value, 0) !== value
+    addDays(value, 0) !== value ||
+    value < earliestDate ||
+    value > latestDate
   )
-    throw new InvalidRequest(`The ${name} parameter must be a date such as 2026-11-02.`, [name]);
+    throw new InvalidRequest(
+      `The ${name} parameter must be a date such as 2026-11-02, from ${earliestDate} to ${latestDate}.`,
+      [name],
+    );
   return value;
 }
 

@@ -169,6 +169,8 @@ describe.each(backends())('analytics on the $name database', (backend) => {
     ['from=2026-13-01', 'The from parameter must be a date'],
     ['to=yesterday', 'The to parameter must be a date'],
     ['from=2026-02-30', 'The from parameter must be a date'],
+    ['to=9999-12-31', 'The to parameter must be a date such as 2026-11-02, from 1900-01-01 to 9998-12-31'],
+    ['from=1899-12-31&to=1900-01-31', 'The from parameter must be a date'],
     ['from=2026-11-20&to=2026-11-01', 'The from date is after the to date'],
     ['from=2000-01-01&to=2026-11-01', 'longer than 3660 days'],
   ])('400 for %s', async (query, message) => {

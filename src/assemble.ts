@@ -9,6 +9,7 @@ import { loadWordings } from './cards/wording.ts';
 import { type LoadedModels, loadModelFiles } from './clinical/model-files.ts';
 import type { Config } from './config.ts';
 import { type AppDependencies, createApp, lifecycleOf } from './http/app.ts';
+import { answerClientError } from './http/client-error.ts';
 import type { Logger } from './observability/logger.ts';
 import { orderSelectService } from './services/order-select.ts';
 import { orderSignService } from './services/order-sign.ts';
@@ -53,8 +54,9 @@ export function assembleApp(
 }
 
 /**
- * Listens as deployed: bounded header and request times, a fatal exit when the port cannot be had, and
- * a graceful shutdown on SIGTERM/SIGINT: readiness turns off at once (so the load balancer stops
+ * Listens as deployed: bounded header and request times, an OperationOutcome for what Node's HTTP
+ * parser refuses (http/client-error.ts), a fatal exit when the port cannot be had, and a graceful
+ * shutdown on SIGTERM/SIGINT: readiness turns off at once (so the load balancer stops
  * sending), the answers in flight finish and their cards are recorded, the store closes, exit 0. After
  * SHUTDOWN_GRACE_MS the process exits 1 whatever is still running.
  */
@@ -73,6 +75,7 @@ export function serve(
   // socket for nothing (slowloris). The defaults are 60 s for headers and 300 s for the whole request.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  server.on('clientError', answerClientError);
   server.on('error', (error) => {
     logger.fatal({ error: error.message }, 'cannot listen');
     process.exit(1);

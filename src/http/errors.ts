@@ -4,7 +4,7 @@
  */
 import type { OperationOutcome } from 'fhir/r4';
 
-type IssueCode = NonNullable<OperationOutcome['issue'][number]['code']>;
+export type IssueCode = NonNullable<OperationOutcome['issue'][number]['code']>;
 
 /** One more problem of the same request, as its own OperationOutcome issue. */
 export interface FurtherIssue {

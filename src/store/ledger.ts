@@ -196,7 +196,7 @@ export class CardLedger {
     this.#flushing = this.#write(batch)
       .catch((error: unknown) =>
         refusedItsData(error) && batch.length > 1
-          ? this.#writeEach(batch)
+          ? this.#writeApart(batch)
           : this.#lose(batch, whyLost(error)),
       )
       .finally(() => {
@@ -269,15 +269,19 @@ export class CardLedger {
 
   /**
    * After the database refused a batch for a value in it (a hook instance with a NUL character, which
-   * PostgreSQL's text cannot hold), each answer is written on its own: the others' cards are recorded,
-   * and only the answer at fault is lost.
+   * PostgreSQL's text cannot hold), its halves are written apart, and the halves of a half refused
+   * again, down to single answers: the others' cards are recorded and only the answers at fault are
+   * lost, in about twice log2(n) transactions for each of them rather than n.
    */
-  async #writeEach(batch: Pending[]): Promise<void> {
-    for (const pending of batch) {
+  async #writeApart(batch: Pending[]): Promise<void> {
+    const half = Math.ceil(batch.length / 2);
+    for (const part of [batch.slice(0, half), batch.slice(half)]) {
+      if (part.length === 0) continue;
       try {
-        await this.#write([pending]);
+        await this.#write(part);
       } catch (error) {
-        this.#lose([pending], whyLost(error));
+        if (refusedItsData(error) && part.length > 1) await this.#writeApart(part);
+        else this.#lose(part, whyLost(error));
       }
     }
   }

@@ -8,7 +8,7 @@ import type express from 'express';
 import { loadWordings } from './cards/wording.ts';
 import { type LoadedModels, loadModelFiles } from './clinical/model-files.ts';
 import type { Config } from './config.ts';
-import { type AppDependencies, createApp, lifecycleOf } from './http/app.ts';
+import { type AppDependencies, createApp, lifecycleOf, metricsOf } from './http/app.ts';
 import { answerClientError } from './http/client-error.ts';
 import type { Logger } from './observability/logger.ts';
 import { orderSelectService } from './services/order-select.ts';
@@ -75,7 +75,11 @@ export function serve(
   // socket for nothing (slowloris). The defaults are 60 s for headers and 300 s for the whole request.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  server.on('clientError', answerClientError);
+  const metrics = metricsOf(app);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const status = answerClientError(error, socket);
+    if (status !== undefined) metrics.httpResponses.inc({ route: 'unparsed', status });
+  });
   server.on('error', (error) => {
     logger.fatal({ error: error.message }, 'cannot listen');
     process.exit(1);

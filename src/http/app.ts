@@ -52,6 +52,11 @@ export function lifecycleOf(app: express.Express): Lifecycle {
   return app.locals.lifecycle as Lifecycle;
 }
 
+/** And its metrics, to count what the HTTP parser refuses before the app sees it. */
+export function metricsOf(app: express.Express): Metrics {
+  return app.locals.metrics as Metrics;
+}
+
 /** Every line logged while a request is handled carries its id; the caller gets it back. */
 const requestId: RequestHandler = (req, res, next) => {
   const id = requestIdFrom(req.get('x-request-id'));
@@ -110,6 +115,7 @@ export function createApp(deps: AppDependencies): express.Express {
   const now = deps.now ?? (() => new Date());
   const app = express();
   app.locals.lifecycle = lifecycle;
+  app.locals.metrics = metrics;
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(

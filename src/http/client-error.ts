@@ -29,13 +29,13 @@ function problem(code: string | undefined): { status: number; issue: IssueCode; 
   }
 }
 
-/** The server's `clientError` listener. */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+/** For the server's `clientError` event: answers, and returns the status sent (none: only closed). */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): number | undefined {
   // A response already begun on this connection cannot be followed by another: only close it.
   const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (error.code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
     socket.destroy();
-    return;
+    return undefined;
   }
   const { status, issue, diagnostics } = problem(error.code);
   const body = JSON.stringify(operationOutcome(issue, diagnostics));
@@ -51,4 +51,5 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
       body,
     ].join('\r\n'),
   );
+  return status;
 }

@@ -68,7 +68,10 @@ describe("requests Node's HTTP parser refuses", () => {
     }
   });
 
-  it('keeps serving afterwards', async () => {
+  it('keeps serving afterwards, and counts them apart from the routes', async () => {
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toContain('pvp_cds_http_responses_total{route="unparsed",status="431"} 1');
+    expect(metrics).toContain('pvp_cds_http_responses_total{route="unparsed",status="400"} 2');
   });
 });

@@ -20,7 +20,7 @@ const error = (code: string) => Object.assign(new Error(code), { code });
 describe('the answer to what the HTTP parser refuses', () => {
   it('408 with an OperationOutcome for a request not complete in time, and the connection closed', () => {
     const socket = connection();
-    answerClientError(error('ERR_HTTP_REQUEST_TIMEOUT'), socket);
+    expect(answerClientError(error('ERR_HTTP_REQUEST_TIMEOUT'), socket)).toBe(408);
     const [head, body] = socket.written.split('\r\n\r\n');
     expect(head?.split('\r\n')).toEqual([
       'HTTP/1.1 408 Request Timeout',
@@ -39,11 +39,11 @@ describe('the answer to what the HTTP parser refuses', () => {
 
   it('writes nothing to a connection the client reset, or one whose answer has begun', () => {
     const reset = connection();
-    answerClientError(error('ECONNRESET'), reset);
+    expect(answerClientError(error('ECONNRESET'), reset)).toBeUndefined();
     expect(reset.written).toBe('');
     expect(reset.destroyed).toBe(true);
     const answering = Object.assign(connection(), { _httpMessage: { headersSent: true } });
-    answerClientError(error('HPE_INVALID_METHOD'), answering);
+    expect(answerClientError(error('HPE_INVALID_METHOD'), answering)).toBeUndefined();
     expect(answering.written).toBe('');
     expect(answering.destroyed).toBe(true);
   });

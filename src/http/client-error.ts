@@ -6,7 +6,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type IssueCode, operationOutcome } from './errors.ts';
+import { fhirJson, type IssueCode, operationOutcome } from './errors.ts';
 
 function problem(code: string | undefined): { status: number; issue: IssueCode; diagnostics: string } {
   switch (code) {
@@ -42,7 +42,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
   socket.end(
     [
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
-      'Content-Type: application/fhir+json; charset=utf-8',
+      `Content-Type: ${fhirJson}`,
       `Content-Length: ${Buffer.byteLength(body)}`,
       'Cache-Control: no-store',
       'X-Content-Type-Options: nosniff',

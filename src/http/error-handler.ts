@@ -10,9 +10,7 @@ import type { OperationOutcome } from 'fhir/r4';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { StoreUnavailable } from '../store/database.ts';
-import { HttpError, operationOutcome, TooManyRequests, Unauthorized } from './errors.ts';
-
-const fhirJson = 'application/fhir+json; charset=utf-8';
+import { fhirJson, HttpError, operationOutcome, TooManyRequests, Unauthorized } from './errors.ts';
 
 /** Errors of body-parser and the router (http-errors): a client's mistake carries its 4xx status. */
 interface ClientError {

@@ -6,6 +6,9 @@ import type { OperationOutcome } from 'fhir/r4';
 
 export type IssueCode = NonNullable<OperationOutcome['issue'][number]['code']>;
 
+/** The media type of every OperationOutcome this service answers with. */
+export const fhirJson = 'application/fhir+json; charset=utf-8';
+
 /** One more problem of the same request, as its own OperationOutcome issue. */
 export interface FurtherIssue {
   diagnostics: string;

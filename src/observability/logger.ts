@@ -4,9 +4,10 @@
  * names, counts and durations: never patient ids, names, tokens, JWTs or request bodies. The
  * redaction below is a second line of defence, not the first.
  *
- * Lines are written synchronously (pino's default). Asynchronous writes cost about 4% less a light hook
- * call, but with pino 10.4 (sonic-boom 4.2) a process holding buffered lines whose stdout reader has gone never exits: its
- * exit handler retries the write on EPIPE forever (bench/README.md, "The layers around the hook").
+ * Lines are written synchronously (pino's default). Asynchronous writes cost about 4% less a light
+ * hook call, but with pino 10.4 (sonic-boom 4.2) a process holding buffered lines whose stdout reader
+ * has gone never exits: its exit handler retries the write on EPIPE forever (bench/README.md, "The
+ * layers around the hook").
  */
 import type { DestinationStream } from 'pino';
 import { type Logger, pino } from 'pino';
